@@ -1,0 +1,51 @@
+"""Server settings: one validated, immutable object built from flags and environment."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from k8s_debug_mcp.tools.gateway import KubeSettings
+
+__all__ = ["LogLevel", "Settings", "Transport"]
+
+Transport = Literal["stdio", "streamable-http"]
+LogLevel = Literal["debug", "info", "warning", "error"]
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kubeconfig: str | None = Field(None, description="kubeconfig path; default $KUBECONFIG or ~/.kube/config")
+    context: str | None = Field(None, description="kubeconfig context; default the current context")
+    in_cluster: bool = Field(False, description="use the pod's service account")
+    transport: Transport = "stdio"
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    log_level: LogLevel = "info"
+    read_only: bool = Field(False, description="register only the read tools")
+
+    @field_validator("host")
+    @classmethod
+    def _loopback_only(cls, host: str) -> str:
+        if not is_loopback(host):
+            raise ValueError(
+                f"refusing to listen on {host!r}: the HTTP transport has no authentication yet, "
+                "so it binds loopback only (127.0.0.1, ::1 or localhost)"
+            )
+        return host
+
+    @property
+    def kube(self) -> KubeSettings:
+        return KubeSettings(kubeconfig=self.kubeconfig, context=self.context, in_cluster=self.in_cluster)

@@ -1,0 +1,1 @@
+"""Typed Kubernetes debugging capabilities; framework-free (never imports `mcp`)."""

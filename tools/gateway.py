@@ -1,0 +1,360 @@
+"""KubeGateway: every call to the Kubernetes API, and the only module importing kubernetes_asyncio.
+
+Responses are returned as plain JSON dicts exactly as the API server sent them
+(camelCase keys), read with ``_preload_content=False`` so the library's model
+deserialisation never runs. Every library exception is translated here, once, into
+the error tree of :mod:`k8s_debug_mcp.tools.errors`; an ``ApiException`` (which prints
+headers and body) never leaves this module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import ssl
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Final, cast
+
+import aiohttp
+from kubernetes_asyncio import client as k8s
+from kubernetes_asyncio import config as k8s_config
+from kubernetes_asyncio.client.exceptions import ApiException
+from kubernetes_asyncio.config.config_exception import ConfigException
+
+from k8s_debug_mcp.tools.errors import (
+    ClusterUnavailable,
+    Conflict,
+    DebugError,
+    EphemeralContainersUnsupported,
+    Forbidden,
+    Gone,
+    Invalid,
+    KubeApiError,
+    NotFound,
+    Unauthorized,
+)
+from k8s_debug_mcp.tools.text import one_line
+
+__all__ = ["Json", "KubeGateway", "KubeSettings", "error_from_status"]
+
+Json = dict[str, Any]
+
+REQUEST_TIMEOUT_S: Final = 30.0
+_MAX_ERROR_BODY: Final = 64 * 1024
+_MAX_STREAM_READ: Final = 32 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class KubeSettings:
+    """Where the credentials come from. All None means: $KUBECONFIG or ~/.kube/config."""
+
+    kubeconfig: str | None = None
+    context: str | None = None
+    in_cluster: bool = False
+
+
+def error_from_status(status: int, body: bytes, *, action: str) -> KubeApiError:
+    """Map an HTTP error response to our error tree.
+
+    Only a meta/v1 ``Status`` body contributes text (its ``message``, ``reason`` and
+    ``details.causes``); anything else is ignored, so proxies' HTML pages, headers or
+    tokens never reach the model.
+    """
+    payload: Json = {}
+    try:
+        parsed = json.loads(body[:_MAX_ERROR_BODY])
+        if isinstance(parsed, dict) and parsed.get("kind") == "Status":
+            payload = cast(Json, parsed)
+    except ValueError:
+        pass
+    reason = str(payload.get("reason") or "")
+    api_message = one_line(str(payload.get("message") or ""), 400)
+    details = payload.get("details") if isinstance(payload.get("details"), dict) else {}
+    assert isinstance(details, dict)
+    base = f"{action} failed: {api_message}" if api_message else f"{action} failed with HTTP {status}."
+
+    if status == 401:
+        return Unauthorized(
+            f"{action} failed: the API server rejected the credentials (401).",
+            status=status,
+            reason=reason,
+            hint="refresh the kubeconfig credentials (expired token or certificate?) and retry.",
+        )
+    if status == 403:
+        return Forbidden(
+            base,
+            status=status,
+            reason=reason,
+            hint="this identity lacks the RBAC permission named above; ask a cluster admin or use another context.",
+        )
+    if status == 404:
+        if not details.get("name") and action.startswith("add ephemeral container"):
+            return EphemeralContainersUnsupported(
+                f"{action} failed: this API server does not serve pods/ephemeralcontainers.",
+                status=status,
+                reason=reason,
+                hint="ephemeral containers need Kubernetes 1.23 or newer; use copy_pod instead.",
+            )
+        return NotFound(base, status=status, reason=reason, hint="check the name and namespace (list_pods).")
+    if status == 409:
+        return Conflict(base, status=status, reason=reason, hint="the object changed meanwhile; retry.")
+    if status == 410:
+        return Gone(
+            base,
+            status=status,
+            reason=reason,
+            hint="the continue token expired; repeat the request without it.",
+        )
+    if status == 422 or (status == 400 and reason in {"BadRequest", "Invalid"}):
+        causes = details.get("causes") if isinstance(details.get("causes"), list) else []
+        assert isinstance(causes, list)
+        fields = [
+            one_line(f"{c.get('field', '')}: {c.get('message', '')}", 200) for c in causes[:5] if isinstance(c, dict)
+        ]
+        message = base if not fields or api_message else f"{action} failed: " + "; ".join(fields)
+        return Invalid(message, status=status, reason=reason, hint="fix the arguments named above.")
+    if status == 429 or status >= 500:
+        return KubeApiError(
+            base, status=status, reason=reason, hint="the API server is overloaded or failing; retry shortly."
+        )
+    return KubeApiError(base, status=status, reason=reason)
+
+
+_NO_CLUSTER_HINT: Final = "start the playground cluster (scripts/cluster up) or pass --kubeconfig/--context."
+
+
+def _require_kubeconfig_file(explicit: str | None) -> None:
+    """A missing file gets its own message (the library's is about a missing 'current-context')."""
+    paths = [explicit] if explicit else os.environ.get("KUBECONFIG", "~/.kube/config").split(os.pathsep)
+    if not any(os.path.isfile(os.path.expanduser(p)) for p in paths if p):
+        raise ClusterUnavailable(f"No kubeconfig file found at {', '.join(paths)}.", hint=_NO_CLUSTER_HINT)
+
+
+def _unreachable(host: str, exc: BaseException) -> ClusterUnavailable:
+    detail = one_line(str(exc) or type(exc).__name__, 200)
+    return ClusterUnavailable(
+        f"Cannot reach the Kubernetes API server at {host}: {detail}",
+        hint="check that the cluster is running and that --kubeconfig/--context point at it.",
+    )
+
+
+class KubeGateway:
+    """One ApiClient for the process, created lazily on first use inside the event loop."""
+
+    def __init__(self, settings: KubeSettings) -> None:
+        self._settings = settings
+        self._api: k8s.ApiClient | None = None
+        self._host = "(not configured)"
+        self._lock = asyncio.Lock()
+
+    @property
+    def host(self) -> str:
+        return self._host
+
+    async def close(self) -> None:
+        if self._api is not None:
+            await self._api.close()
+            self._api = None
+
+    async def _client(self) -> k8s.ApiClient:
+        if self._api is not None:
+            return self._api
+        async with self._lock:
+            if self._api is None:
+                self._api = await self._connect()
+        return self._api
+
+    async def _connect(self) -> k8s.ApiClient:
+        configuration = k8s.Configuration()
+        s = self._settings
+        if not s.in_cluster:
+            _require_kubeconfig_file(s.kubeconfig)
+        try:
+            if s.in_cluster:
+                k8s_config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
+            else:
+                await k8s_config.load_kube_config(
+                    config_file=s.kubeconfig,
+                    context=s.context,
+                    client_configuration=configuration,
+                    persist_config=False,
+                )
+        except (ConfigException, OSError, ValueError, TypeError, KeyError) as exc:
+            where = "in-cluster service account" if s.in_cluster else (s.kubeconfig or "$KUBECONFIG or ~/.kube/config")
+            raise ClusterUnavailable(
+                f"No usable Kubernetes credentials ({where}): {one_line(str(exc) or type(exc).__name__, 200)}",
+                hint=_NO_CLUSTER_HINT,
+            ) from None
+        self._host = str(configuration.host)
+        return k8s.ApiClient(configuration=configuration)
+
+    # -- the one checkpoint every request goes through ------------------------------
+
+    async def _request(
+        self,
+        action: str,
+        call: Callable[[k8s.ApiClient], Awaitable[Any]],
+    ) -> Json:
+        body = await self._request_bytes(action, call, max_bytes=None)
+        try:
+            parsed = json.loads(body)
+        except ValueError:
+            raise DebugError(f"{action}: the API server sent a response that is not JSON.") from None
+        if not isinstance(parsed, dict):
+            raise DebugError(f"{action}: unexpected response shape from the API server.")
+        return cast(Json, parsed)
+
+    async def _request_bytes(
+        self,
+        action: str,
+        call: Callable[[k8s.ApiClient], Awaitable[Any]],
+        *,
+        max_bytes: int | None,
+    ) -> bytes:
+        api = await self._client()
+        try:
+            resp = await call(api)
+            async with resp:
+                if not 200 <= resp.status <= 299:
+                    raise error_from_status(resp.status, await resp.content.read(_MAX_ERROR_BODY), action=action)
+                if max_bytes is None:
+                    return cast(bytes, await resp.read())
+                return await _read_tail(resp, max_bytes)
+        except DebugError:
+            raise
+        except ApiException as exc:  # raised before any response, e.g. bad arguments
+            raise KubeApiError(
+                f"{action} failed: {one_line(str(exc.reason), 200)}", status=int(exc.status or 0)
+            ) from None
+        except (aiohttp.ClientError, ssl.SSLError, OSError, TimeoutError) as exc:
+            raise _unreachable(self._host, exc) from None
+
+    # -- reads ---------------------------------------------------------------------
+
+    async def list_pods(
+        self,
+        namespace: str | None,
+        *,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        limit: int | None = None,
+        continue_token: str | None = None,
+    ) -> Json:
+        kwargs: dict[str, Any] = {"_preload_content": False, "_request_timeout": REQUEST_TIMEOUT_S}
+        if label_selector:
+            kwargs["label_selector"] = label_selector
+        if field_selector:
+            kwargs["field_selector"] = field_selector
+        if limit:
+            kwargs["limit"] = limit
+        if continue_token:
+            kwargs["_continue"] = continue_token
+        where = f"namespace {namespace}" if namespace else "all namespaces"
+
+        async def call(api: k8s.ApiClient) -> Any:
+            core = k8s.CoreV1Api(api)
+            if namespace:
+                return await core.list_namespaced_pod(namespace, **kwargs)
+            return await core.list_pod_for_all_namespaces(**kwargs)
+
+        return await self._request(f"list pods in {where}", call)
+
+    async def get_pod(self, namespace: str, name: str) -> Json:
+        return await self._request(
+            f"get pod {namespace}/{name}",
+            lambda api: k8s.CoreV1Api(api).read_namespaced_pod(
+                name, namespace, _preload_content=False, _request_timeout=REQUEST_TIMEOUT_S
+            ),
+        )
+
+    async def list_events(self, namespace: str, *, field_selector: str, limit: int = 200) -> Json:
+        return await self._request(
+            f"list events in namespace {namespace}",
+            lambda api: k8s.CoreV1Api(api).list_namespaced_event(
+                namespace,
+                field_selector=field_selector,
+                limit=limit,
+                _preload_content=False,
+                _request_timeout=REQUEST_TIMEOUT_S,
+            ),
+        )
+
+    async def get_owner(self, namespace: str, api_version: str, kind: str, name: str) -> Json | None:
+        """Read a controller object named in an ownerReference; None for kinds we do not follow."""
+        opts: dict[str, Any] = {"_preload_content": False, "_request_timeout": REQUEST_TIMEOUT_S}
+        readers: dict[tuple[str, str], Callable[[k8s.ApiClient], Awaitable[Any]]] = {
+            ("apps/v1", "ReplicaSet"): lambda api: k8s.AppsV1Api(api).read_namespaced_replica_set(
+                name, namespace, **opts
+            ),
+            ("apps/v1", "Deployment"): lambda api: k8s.AppsV1Api(api).read_namespaced_deployment(
+                name, namespace, **opts
+            ),
+            ("apps/v1", "StatefulSet"): lambda api: k8s.AppsV1Api(api).read_namespaced_stateful_set(
+                name, namespace, **opts
+            ),
+            ("apps/v1", "DaemonSet"): lambda api: k8s.AppsV1Api(api).read_namespaced_daemon_set(
+                name, namespace, **opts
+            ),
+            ("batch/v1", "Job"): lambda api: k8s.BatchV1Api(api).read_namespaced_job(name, namespace, **opts),
+            ("batch/v1", "CronJob"): lambda api: k8s.BatchV1Api(api).read_namespaced_cron_job(name, namespace, **opts),
+        }
+        reader = readers.get((api_version, kind))
+        if reader is None:
+            return None
+        return await self._request(f"get {kind} {namespace}/{name}", reader)
+
+    async def read_log(
+        self,
+        namespace: str,
+        pod: str,
+        *,
+        container: str,
+        previous: bool,
+        tail_lines: int | None,
+        since_seconds: int | None,
+        timestamps: bool,
+        max_bytes: int,
+    ) -> tuple[bytes, bool]:
+        """Read a container's log, keeping only the newest ``max_bytes``.
+
+        Returns (bytes, cut) where cut says older bytes were dropped while reading.
+        """
+        kwargs: dict[str, Any] = {
+            "container": container,
+            "previous": previous,
+            "timestamps": timestamps,
+            "_preload_content": False,
+            "_request_timeout": REQUEST_TIMEOUT_S,
+        }
+        if tail_lines is not None:
+            kwargs["tail_lines"] = tail_lines
+        if since_seconds is not None:
+            kwargs["since_seconds"] = since_seconds
+        data = await self._request_bytes(
+            f"read logs of {namespace}/{pod} container {container}",
+            lambda api: k8s.CoreV1Api(api).read_namespaced_pod_log(pod, namespace, **kwargs),
+            max_bytes=max_bytes + 1,
+        )
+        if len(data) > max_bytes:
+            return data[-max_bytes:], True
+        return data, False
+
+
+async def _read_tail(resp: aiohttp.ClientResponse, max_bytes: int) -> bytes:
+    """Stream a body, keeping only its last ``max_bytes`` bytes (memory stays bounded).
+
+    Stops reading after ``_MAX_STREAM_READ`` bytes in all, so a pathological log
+    (gigabytes in a few "lines") cannot hold the call for long.
+    """
+    window = bytearray()
+    total = 0
+    async for chunk in resp.content.iter_chunked(64 * 1024):
+        window += chunk
+        total += len(chunk)
+        if total > _MAX_STREAM_READ:
+            break
+        if len(window) > max_bytes:
+            del window[: len(window) - max_bytes]
+    return bytes(window)

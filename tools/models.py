@@ -1,0 +1,295 @@
+"""Request and result models shared by the tools, and the validated input aliases.
+
+Every tool takes one request model and returns one result model; the MCP adapter
+derives the tool's input schema from the request model's fields and its output
+schema from the result model.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+__all__ = [
+    "ContainerInfo",
+    "ContainerKind",
+    "ContainerName",
+    "EventInfo",
+    "FieldSelector",
+    "LabelSelector",
+    "ListPodsRequest",
+    "ListPodsResult",
+    "Namespace",
+    "OwnerInfo",
+    "PodConditionInfo",
+    "PodLogsRequest",
+    "PodLogsResult",
+    "PodName",
+    "PodRow",
+    "PodStatusRequest",
+    "PodStatusResult",
+    "Request",
+    "Result",
+    "Termination",
+]
+
+_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+_DNS1123_LABEL = re.compile(rf"^{_LABEL}$")
+_DNS1123_SUBDOMAIN = re.compile(rf"^{_LABEL}(\.{_LABEL})*$")
+
+
+def _dns_label(value: str) -> str:
+    if len(value) > 63 or not _DNS1123_LABEL.fullmatch(value):
+        raise ValueError(
+            "must be a DNS-1123 label: at most 63 lowercase letters, digits or '-', "
+            "starting and ending with a letter or digit"
+        )
+    return value
+
+
+def _dns_subdomain(value: str) -> str:
+    if len(value) > 253 or not _DNS1123_SUBDOMAIN.fullmatch(value):
+        raise ValueError(
+            "must be a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', "
+            "starting and ending with a letter or digit, at most 253 characters"
+        )
+    return value
+
+
+# A label key: optional DNS subdomain prefix + "/" + name (63 chars, alnum at both ends, -_. inside).
+_KEY = r"(?:[a-z0-9](?:[-a-z0-9.]{0,251}[a-z0-9])?/)?[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
+_VALUE = r"(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?"
+_LABEL_REQ = re.compile(
+    rf"""^\s*(?:
+        !\s*{_KEY}                                           # !key
+      | {_KEY}\s*(?:==?|!=)\s*{_VALUE}                        # key=value, key==value, key!=value
+      | {_KEY}\s+(?:in|notin)\s*\(\s*{_VALUE}(?:\s*,\s*{_VALUE})*\s*\)  # key in (a,b)
+      | {_KEY}                                               # key (exists)
+    )\s*$""",
+    re.VERBOSE,
+)
+_FIELD_REQ = re.compile(r"^\s*[A-Za-z][A-Za-z0-9.]*\s*(?:==?|!=)\s*[^,=!\s]*\s*$")
+
+
+def _split_top_level(selector: str) -> list[str]:
+    """Split on commas outside parentheses."""
+    parts: list[str] = []
+    depth = 0
+    current: list[str] = []
+    for ch in selector:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    parts.append("".join(current))
+    return parts
+
+
+def _label_selector(value: str) -> str:
+    if len(value) > 1024:
+        raise ValueError("label selector is longer than 1024 characters")
+    for part in _split_top_level(value):
+        if not _LABEL_REQ.fullmatch(part):
+            raise ValueError(
+                f"invalid label selector term {part.strip()[:80]!r}; use e.g. 'app=slim', "
+                "'tier!=db', 'env in (prod,staging)', 'release' or '!canary', joined by commas"
+            )
+    return value
+
+
+def _field_selector(value: str) -> str:
+    if len(value) > 1024:
+        raise ValueError("field selector is longer than 1024 characters")
+    for part in value.split(","):
+        if not _FIELD_REQ.fullmatch(part):
+            raise ValueError(
+                f"invalid field selector term {part.strip()[:80]!r}; use e.g. "
+                "'status.phase=Running' or 'spec.nodeName=node-1', joined by commas"
+            )
+    return value
+
+
+Namespace = Annotated[
+    str,
+    Field(max_length=63, description="Namespace."),
+    AfterValidator(_dns_label),
+]
+PodName = Annotated[
+    str,
+    Field(max_length=253, description="Pod name."),
+    AfterValidator(_dns_subdomain),
+]
+ContainerName = Annotated[
+    str,
+    Field(max_length=63, description="Container name."),
+    AfterValidator(_dns_label),
+]
+LabelSelector = Annotated[
+    str,
+    Field(max_length=1024, description="Label selector, e.g. 'app=slim,tier!=db'."),
+    AfterValidator(_label_selector),
+]
+FieldSelector = Annotated[
+    str,
+    Field(max_length=1024, description="Field selector, e.g. 'status.phase=Running'."),
+    AfterValidator(_field_selector),
+]
+
+ContainerKind = Literal["init", "regular", "ephemeral"]
+
+
+class Request(BaseModel):
+    """Base of every tool request: unknown arguments are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Result(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+# -- list_pods ----------------------------------------------------------------------
+
+
+class ListPodsRequest(Request):
+    namespace: Namespace | None = Field(None, description="Namespace; omit for all namespaces.")
+    label_selector: LabelSelector | None = None
+    field_selector: FieldSelector | None = None
+    problems_only: bool = Field(
+        False,
+        description="Only pods that are failing, not ready, waiting with a reason, or restarted recently.",
+    )
+    limit: int = Field(50, ge=1, le=500, description="Pods to scan per page.")
+    continue_token: str | None = Field(None, max_length=8192, description="The continue_token of the previous page.")
+
+
+class PodRow(Result):
+    namespace: str
+    name: str
+    ready: str = Field(description="ready/total regular containers")
+    status: str = Field(description="kubectl's STATUS column, e.g. Running, CrashLoopBackOff, OOMKilled")
+    restarts: int
+    last_restart_at: str | None = None
+    created_at: str | None = None
+    node: str | None = None
+    problem: str | None = Field(None, description="why the pod looks unhealthy, if it does")
+
+
+class ListPodsResult(Result):
+    namespace: str | None = Field(description="null when all namespaces were listed")
+    pods: list[PodRow]
+    scanned: int = Field(description="pods examined on this page before filtering")
+    problems_only: bool
+    continue_token: str | None = Field(None, description="pass back to get the next page")
+    remaining: int | None = Field(None, description="the API server's estimate of pods after this page")
+    observed_at: str
+
+
+# -- pod_status ---------------------------------------------------------------------
+
+
+class PodStatusRequest(Request):
+    namespace: Namespace
+    pod: PodName
+    events_limit: int = Field(10, ge=0, le=50, description="Most recent distinct events to include.")
+
+
+class Termination(Result):
+    reason: str | None = None
+    exit_code: int | None = None
+    signal: int | None = None
+    message: str | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+
+
+class ContainerInfo(Result):
+    kind: ContainerKind
+    name: str
+    image: str | None = None
+    state: Literal["waiting", "running", "terminated", "unknown"]
+    reason: str | None = Field(None, description="waiting or terminated reason")
+    message: str | None = None
+    exit_code: int | None = None
+    signal: int | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+    ready: bool | None = None
+    restart_count: int = 0
+    last_termination: Termination | None = None
+    target: str | None = Field(None, description="ephemeral containers: the targeted container")
+
+
+class PodConditionInfo(Result):
+    type: str
+    status: str
+    reason: str | None = None
+    message: str | None = None
+    last_transition_at: str | None = None
+
+
+class OwnerInfo(Result):
+    kind: str
+    name: str
+    detail: str | None = Field(None, description="e.g. replicas ready/desired")
+
+
+class EventInfo(Result):
+    type: str
+    reason: str
+    message: str
+    count: int
+    last_seen_at: str | None = None
+    source: str | None = None
+
+
+class PodStatusResult(Result):
+    namespace: str
+    name: str
+    phase: str
+    status: str
+    node: str | None = None
+    pod_ip: str | None = None
+    qos_class: str | None = None
+    created_at: str | None = None
+    deleting: bool = False
+    owners: list[OwnerInfo] = Field(description="controller chain, nearest first")
+    conditions: list[PodConditionInfo]
+    containers: list[ContainerInfo]
+    events: list[EventInfo] = Field(description="distinct events, newest first")
+    events_omitted: int = 0
+    observed_at: str
+
+
+# -- pod_logs -----------------------------------------------------------------------
+
+
+class PodLogsRequest(Request):
+    namespace: Namespace
+    pod: PodName
+    container: ContainerName | None = Field(
+        None, description="Any container, including init and ephemeral; default: the pod's default container."
+    )
+    previous: bool = Field(False, description="Logs of the previous, crashed instance.")
+    tail_lines: int = Field(200, ge=1, le=5000)
+    since_seconds: int | None = Field(None, ge=1, le=7 * 24 * 3600)
+    limit_bytes: int = Field(16_384, ge=256, le=262_144, description="Cap on returned bytes (newest kept).")
+    timestamps: bool = False
+
+
+class PodLogsResult(Result):
+    namespace: str
+    pod: str
+    container: str
+    previous: bool
+    text: str = Field(description="untrusted log text, control characters stripped")
+    lines: int
+    truncated: bool = Field(description="older output was cut to honour limit_bytes")
+    note: str | None = None

@@ -1,0 +1,150 @@
+"""Short text for each result: what the model reads first. Structured content carries the rest."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from k8s_debug_mcp.tools.models import (
+    ContainerInfo,
+    ListPodsResult,
+    PodLogsResult,
+    PodStatusResult,
+)
+from k8s_debug_mcp.tools.podview import format_age, parse_time
+from k8s_debug_mcp.tools.text import delimit
+
+__all__ = ["render_list_pods", "render_pod_logs", "render_pod_status"]
+
+
+def _observed(value: str) -> datetime:
+    return parse_time(value) or datetime.now(UTC)
+
+
+def _ago(value: str | None, now: datetime) -> str:
+    return format_age(parse_time(value), now) if value else "?"
+
+
+def _table(rows: list[list[str]]) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+
+
+def render_list_pods(res: ListPodsResult) -> str:
+    now = _observed(res.observed_at)
+    where = f"namespace {res.namespace}" if res.namespace else "all namespaces"
+    head = f"{len(res.pods)} pod(s) in {where}"
+    if res.problems_only:
+        head += f" with problems ({res.scanned} scanned)"
+    lines = [head]
+    if res.pods:
+        header = (["NAMESPACE"] if res.namespace is None else []) + [
+            "NAME",
+            "READY",
+            "STATUS",
+            "RESTARTS",
+            "AGE",
+            "NODE",
+        ]
+        rows = [header]
+        for p in res.pods:
+            restarts = str(p.restarts)
+            if p.last_restart_at:
+                restarts += f" ({_ago(p.last_restart_at, now)} ago)"
+            rows.append(
+                ([p.namespace] if res.namespace is None else [])
+                + [p.name, p.ready, p.status, restarts, _ago(p.created_at, now), p.node or "<none>"]
+            )
+        lines += _table(rows)
+        problems = [p for p in res.pods if p.problem]
+        if problems:
+            lines.append("problems:")
+            lines += [f"  {p.name}: {p.problem}" for p in problems]
+    if res.continue_token:
+        more = f" (~{res.remaining} more)" if res.remaining else ""
+        lines.append(f"more pods{more}: call again with continue_token={res.continue_token}")
+    return "\n".join(lines)
+
+
+def _state(c: ContainerInfo, now: datetime) -> str:
+    if c.state == "running":
+        text = f"running {_ago(c.started_at, now)}"
+    elif c.state == "terminated":
+        text = f"terminated {c.reason or ''}".rstrip()
+        if c.exit_code is not None:
+            text += f" exit={c.exit_code}"
+        if c.signal:
+            text += f" signal={c.signal}"
+        if c.finished_at:
+            text += f" {_ago(c.finished_at, now)} ago"
+    else:
+        text = f"{c.state} {c.reason or ''}".rstrip()
+    if c.message:
+        text += f": {c.message}"
+    return text
+
+
+def render_pod_status(res: PodStatusResult) -> str:
+    now = _observed(res.observed_at)
+    facts = [f"phase {res.phase}", f"status {res.status}", f"node {res.node or '<none>'}"]
+    if res.pod_ip:
+        facts.append(f"ip {res.pod_ip}")
+    facts.append(f"age {_ago(res.created_at, now)}")
+    if res.deleting:
+        facts.append("being deleted")
+    lines = [f"pod {res.namespace}/{res.name}: " + ", ".join(facts)]
+    if res.owners:
+        lines.append(
+            "owners: " + " -> ".join(f"{o.kind} {o.name}" + (f" ({o.detail})" if o.detail else "") for o in res.owners)
+        )
+    conds = []
+    for cond in res.conditions:
+        item = f"{cond.type}={cond.status}"
+        if cond.status != "True" and (cond.reason or cond.message):
+            item += f" ({': '.join(x for x in (cond.reason, cond.message) if x)})"
+        conds.append(item)
+    if conds:
+        lines.append("conditions: " + ", ".join(conds))
+    lines.append("containers:")
+    for c in res.containers:
+        tail = [_state(c, now)]
+        if c.kind != "ephemeral":
+            tail.append(f"ready={str(c.ready).lower() if c.ready is not None else '?'}")
+        if c.restart_count:
+            tail.append(f"restarts={c.restart_count}")
+        if c.last_termination:
+            lt = c.last_termination
+            last = f"last: {lt.reason or 'terminated'}"
+            if lt.exit_code is not None:
+                last += f" exit={lt.exit_code}"
+            if lt.signal:
+                last += f" signal={lt.signal}"
+            if lt.finished_at:
+                last += f" {_ago(lt.finished_at, now)} ago"
+            tail.append(last)
+        target = f" target={c.target}" if c.target else ""
+        lines.append(f"  {c.name} [{c.kind}{target}] {c.image or ''}: " + "; ".join(tail))
+    if res.events:
+        body = "\n".join(
+            f"{e.type} {e.reason} x{e.count} {_ago(e.last_seen_at, now)} ago"
+            + (f" [{e.source}]" if e.source else "")
+            + f": {e.message}"
+            for e in res.events
+        )
+        more = f" (+{res.events_omitted} older)" if res.events_omitted else ""
+        lines.append(f"events, newest first{more}:")
+        lines.append(delimit(f"events of pod {res.name}", body))
+    else:
+        lines.append("events: none recorded (events expire after about an hour)")
+    return "\n".join(lines)
+
+
+def render_pod_logs(res: PodLogsResult) -> str:
+    which = "previous instance of " if res.previous else ""
+    head = f"logs of {which}container {res.container} in pod {res.namespace}/{res.pod}: {res.lines} line(s)"
+    if res.truncated:
+        head += ", older output cut (raise limit_bytes or lower tail_lines)"
+    lines = [head]
+    if res.note:
+        lines.append(f"note: {res.note}")
+    lines.append(delimit(f"logs {res.pod}/{res.container}", res.text) if res.text else "(no output)")
+    return "\n".join(lines)
