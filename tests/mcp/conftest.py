@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from mcp import Client
+
+from k8s_debug_mcp.server import Settings, build_server
+
+
+@pytest.fixture(params=["auto", "legacy"], ids=["modern", "legacy"])
+def era(request: pytest.FixtureRequest) -> str:
+    """Both protocol eras: 2026-07-28 (stateless, discover) and the initialize handshake."""
+    return str(request.param)
+
+
+@pytest.fixture
+async def client(kubeconfig: str, era: str) -> AsyncIterator[Client]:
+    async with Client(build_server(Settings(kubeconfig=kubeconfig)), mode=era) as c:
+        yield c

@@ -1,0 +1,147 @@
+"""The installed entry point over real transports: stdio (raw JSON-RPC) and streamable HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from mcp import Client
+
+from tests.conftest import Seeded
+
+pytestmark = pytest.mark.cluster
+
+SERVER = [sys.executable, "-m", "k8s_debug_mcp"]
+
+
+def rpc(proc: subprocess.Popen[str], msg: dict[str, Any]) -> None:
+    assert proc.stdin is not None
+    proc.stdin.write(json.dumps(msg) + "\n")
+    proc.stdin.flush()
+
+
+def test_stdio_carries_only_protocol_on_stdout_and_json_logs_on_stderr(kubeconfig: str, seeded: Seeded) -> None:
+    proc = subprocess.Popen(
+        [*SERVER, "--kubeconfig", kubeconfig],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd="/",
+    )
+    rpc(
+        proc,
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-11-25",
+                "capabilities": {},
+                "clientInfo": {"name": "raw", "version": "0"},
+            },
+        },
+    )
+    rpc(proc, {"jsonrpc": "2.0", "method": "notifications/initialized"})
+    rpc(
+        proc,
+        {
+            "jsonrpc": "2.0",
+            "id": 2,
+            "method": "tools/call",
+            "params": {"name": "pod_status", "arguments": {"namespace": seeded.namespace, "pod": seeded.crash_pod}},
+        },
+    )
+    assert proc.stdout is not None
+    responses: dict[int, Any] = {}
+    deadline = time.monotonic() + 60
+    while len(responses) < 2 and time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        assert line, "server closed stdout early"
+        msg = json.loads(line)  # every stdout line is JSON-RPC
+        assert msg["jsonrpc"] == "2.0"
+        if "id" in msg:
+            responses[msg["id"]] = msg
+    assert proc.stdin is not None
+    proc.stdin.close()
+    out, err = proc.communicate(timeout=30)
+    for line in out.splitlines():
+        assert json.loads(line)["jsonrpc"] == "2.0"
+    assert responses[1]["result"]["serverInfo"]["name"] == "k8s-debug-mcp"
+    result = responses[2]["result"]
+    assert result["isError"] is False
+    assert result["structuredContent"]["status"] == "CrashLoopBackOff"
+    logs = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    calls = [e for e in logs if e.get("event") == "tool_call"]
+    assert len(calls) == 1
+    assert calls[0]["tool"] == "pod_status"
+    assert calls[0]["namespace"] == seeded.namespace
+    assert calls[0]["pod"] == seeded.crash_pod
+    assert calls[0]["outcome"] == "ok"
+    assert calls[0]["duration_ms"] >= 0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def http_server(kubeconfig: str) -> Iterator[str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [*SERVER, "--kubeconfig", kubeconfig, "--transport", "streamable-http", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        cwd="/",
+        env={**os.environ, "K8S_DEBUG_MCP_LOG_LEVEL": "warning"},
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else "server exited"
+            assert time.monotonic() < deadline, "HTTP server did not start within 30s"
+            time.sleep(0.1)
+    try:
+        yield f"http://127.0.0.1:{port}/mcp"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+
+
+@pytest.mark.anyio
+async def test_streamable_http_serves_tools_on_loopback(http_server: str, seeded: Seeded) -> None:
+    async with Client(http_server) as c:
+        assert {t.name for t in (await c.list_tools()).tools} >= {"list_pods", "pod_status", "pod_logs"}
+        res = await c.call_tool("list_pods", {"namespace": seeded.namespace, "problems_only": True})
+    assert res.structured_content is not None
+    assert [p["name"] for p in res.structured_content["pods"]] == [seeded.crash_pod]
+
+
+def test_http_refuses_a_foreign_host_header_dns_rebinding(http_server: str) -> None:
+    req = urllib.request.Request(
+        http_server,
+        data=json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}).encode(),
+        headers={
+            "Host": "evil.example:80",
+            "Content-Type": "application/json",
+            "Accept": "application/json, text/event-stream",
+        },
+        method="POST",
+    )
+    with pytest.raises(urllib.error.HTTPError) as exc:
+        urllib.request.urlopen(req, timeout=10)
+    assert exc.value.code in (403, 421)
