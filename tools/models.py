@@ -293,3 +293,108 @@ class PodLogsResult(Result):
     lines: int
     truncated: bool = Field(description="older output was cut to honour limit_bytes")
     note: str | None = None
+
+
+# -- add_debug_container ------------------------------------------------------------
+
+_IMAGE = re.compile(
+    r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?/)?"  # optional registry host[:port]/
+    r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*"  # path
+    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?"  # :tag
+    r"(?:@sha256:[a-f0-9]{64})?$"  # @digest
+)
+_ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
+
+
+def _image_ref(value: str) -> str:
+    if len(value) > 512 or not _IMAGE.fullmatch(value):
+        raise ValueError(
+            "must be an image reference like 'busybox:1.37', 'registry.local:5000/team/tool:v1' "
+            "or 'busybox@sha256:<64 hex>'"
+        )
+    return value
+
+
+def _env_map(value: dict[str, str]) -> dict[str, str]:
+    if len(value) > 64:
+        raise ValueError("at most 64 variables")
+    for key, val in value.items():
+        if not _ENV_NAME.fullmatch(key) or len(key) > 256:
+            raise ValueError(f"invalid variable name {key[:40]!r}")
+        if key.startswith("K8S_DEBUG_MCP_"):
+            raise ValueError(f"{key[:40]} is reserved for the server's own markers")
+        if len(val) > 4096:
+            raise ValueError(f"value of {key} is longer than 4096 characters")
+    return value
+
+
+def _argv(value: list[str]) -> list[str]:
+    if len(value) > 256:
+        raise ValueError("at most 256 arguments")
+    if any(len(a) > 8192 or "\x00" in a for a in value):
+        raise ValueError("each argument must be under 8192 characters without NUL bytes")
+    return value
+
+
+ImageRef = Annotated[str, Field(max_length=512, description="Container image."), AfterValidator(_image_ref)]
+Argv = Annotated[list[str], AfterValidator(_argv)]
+DebugProfile = Literal["legacy", "general", "baseline", "restricted", "netadmin", "sysadmin"]
+CUSTOM_FORBIDDEN = ("name", "command", "image", "lifecycle", "volumeDevices")
+
+
+def _custom(value: dict[str, object]) -> dict[str, object]:
+    bad = sorted(k for k in value if k in CUSTOM_FORBIDDEN)
+    if bad:
+        raise ValueError(f"{', '.join(bad)} cannot be set through custom (as with kubectl debug --custom)")
+    if len(repr(value)) > 16_384:
+        raise ValueError("custom spec is larger than 16 KiB")
+    return value
+
+
+class AddDebugContainerRequest(Request):
+    namespace: Namespace
+    pod: PodName
+    image: ImageRef | None = Field(None, description="Debug image; default: the server's debug image (busybox).")
+    target: ContainerName | None = Field(
+        None, description="Container whose process namespace the debugger joins (kubectl --target)."
+    )
+    profile: DebugProfile = Field("general", description="kubectl debug profile for the securityContext.")
+    command: Argv | None = Field(
+        None, description="Command (argv). Default: a sleeper that expires after ttl_seconds; run tools via exec."
+    )
+    args: Argv | None = Field(None, description="Arguments to the image's entrypoint (kubectl --arguments-only).")
+    env: Annotated[dict[str, str], AfterValidator(_env_map)] | None = None
+    working_dir: str | None = Field(None, max_length=1024)
+    image_pull_policy: Literal["Always", "IfNotPresent", "Never"] | None = None
+    name: ContainerName | None = Field(None, description="Container name; default debugger-xxxxx.")
+    stdin: bool = False
+    tty: bool = False
+    mount_like_target: bool = Field(False, description="Mount the target's volumes at the same paths (no subPath).")
+    run_as_target: bool = Field(False, description="Run as the target's non-root user/group.")
+    custom: Annotated[dict[str, object], AfterValidator(_custom)] | None = Field(
+        None, description="Partial container spec merged last (kubectl --custom); not name/command/image."
+    )
+    ttl_seconds: int = Field(3600, ge=60, le=86_400, description="Lifetime of the default sleeper.")
+    reuse: bool = Field(True, description="Return a running debugger with the same spec instead of adding one.")
+    dry_run: bool = Field(False, description="Preview: the patch and the API server's dry-run verdict; no change.")
+    timeout_seconds: int = Field(60, ge=5, le=600, description="How long to wait for the debugger to run.")
+
+
+class AddDebugContainerResult(Result):
+    namespace: str
+    pod: str
+    container: str
+    image: str
+    target: str | None
+    profile: str
+    dry_run: bool
+    reused: bool = Field(description="an existing debugger with the same spec was returned")
+    state: str = Field(description="running, terminated, waiting, or dry-run")
+    reason: str | None = None
+    message: str | None = None
+    expires_at: str | None = Field(None, description="when the default sleeper exits")
+    warnings: list[str]
+    patch: dict[str, object] = Field(description="the strategic merge patch body (the preview)")
+    api_request: str
+    kubectl: str | None = Field(None, description="the equivalent kubectl debug command, where one exists")
+    server_dry_run: str | None = Field(None, description="the API server's verdict on the dry run")

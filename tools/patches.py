@@ -1,0 +1,312 @@
+"""Pure builders: the ephemeral debug container, its PATCH body and the kubectl equivalent.
+
+The dict `plan_debug_container` returns IS the preview shown to the user, the body sent
+to the API server and the unit tests' snapshot.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import secrets
+import shlex
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from k8s_debug_mcp.tools.errors import InvalidTarget
+from k8s_debug_mcp.tools.models import AddDebugContainerRequest
+from k8s_debug_mcp.tools.podview import container_entries
+from k8s_debug_mcp.tools.profiles import adds_privileges, apply_profile
+
+__all__ = [
+    "MARKER_EXPIRES",
+    "MARKER_KEY",
+    "DebugPlan",
+    "container_names",
+    "ephemeral_patch",
+    "merge_container",
+    "plan_debug_container",
+    "random_suffix",
+]
+
+# kubectl's alphabet for generated names (no vowels, no confusable characters).
+NAME_ALPHABET: Final = "bcdfghjklmnpqrstvwxz2456789"
+MARKER_KEY: Final = "K8S_DEBUG_MCP_KEY"
+MARKER_EXPIRES: Final = "K8S_DEBUG_MCP_EXPIRES"
+SLEEPER: Final = "<sleeper>"
+# Strategic-merge keys of list fields in a Container (patchMergeKey in the API types).
+_MERGE_KEYS: Final = {
+    "env": "name",
+    "volumeMounts": "mountPath",
+    "ports": "containerPort",
+    "volumeDevices": "devicePath",
+}
+
+Json = Mapping[str, Any]
+
+
+def random_suffix(n: int = 5) -> str:
+    return "".join(secrets.choice(NAME_ALPHABET) for _ in range(n))
+
+
+def container_names(pod: Json) -> set[str]:
+    """Names across containers, initContainers and ephemeralContainers (one namespace of names)."""
+    return {str(c.get("name")) for _, c, _ in container_entries(pod)}
+
+
+def merge_container(base: dict[str, Any], custom: Mapping[str, Any]) -> dict[str, Any]:
+    """Strategic merge of a partial Container onto `base`, as `kubectl debug --custom` does.
+
+    Maps merge recursively, a null deletes, lists with a merge key (env by name,
+    volumeMounts by mountPath, ports by containerPort) merge item by item, other lists
+    are replaced.
+    """
+    out = copy.deepcopy(base)
+    for key, value in custom.items():
+        if value is None:
+            out.pop(key, None)
+        elif isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key] = merge_container(out[key], value)
+        elif key in _MERGE_KEYS and isinstance(value, list) and isinstance(out.get(key), list):
+            mk = _MERGE_KEYS[key]
+            merged = [copy.deepcopy(i) for i in out[key]]
+            for item in value:
+                at = next(
+                    (j for j, old in enumerate(merged) if isinstance(item, Mapping) and old.get(mk) == item.get(mk)),
+                    None,
+                )
+                if at is None:
+                    merged.append(copy.deepcopy(item))
+                else:
+                    merged[at] = merge_container(merged[at], item)
+            out[key] = merged
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def ephemeral_patch(pod: Json, container: dict[str, Any]) -> dict[str, Any]:
+    """kubectl's body: CreateTwoWayMergePatch(pod, pod + container) on the subresource."""
+    existing = [
+        {"name": str(c.get("name"))}
+        for c in (pod.get("spec") or {}).get("ephemeralContainers") or []
+        if isinstance(c, Mapping)
+    ]
+    return {
+        "spec": {
+            "$setElementOrder/ephemeralContainers": [*existing, {"name": container["name"]}],
+            "ephemeralContainers": [container],
+        }
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class DebugPlan:
+    name: str
+    container: dict[str, Any]
+    patch: dict[str, Any]
+    key: str
+    expires_at: datetime | None
+    warnings: list[str]
+    kubectl: str | None
+
+
+def _spec_key(container: dict[str, Any]) -> str:
+    """A stable fingerprint of what the debugger is, independent of its name and lifetime."""
+    c = copy.deepcopy(container)
+    c.pop("name", None)
+    c["env"] = [e for e in c.get("env", []) if not str(e.get("name", "")).startswith("K8S_DEBUG_MCP_")]
+    if c.get("command", [None])[0] == "sleep":
+        c["command"] = [SLEEPER]
+    return hashlib.sha256(json.dumps(c, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _find(pod: Json, name: str) -> tuple[str, Json] | None:
+    for kind, c, _ in container_entries(pod):
+        if c.get("name") == name:
+            return kind, c
+    return None
+
+
+def _run_as(pod: Json, target: Json) -> tuple[int | None, int | None]:
+    pod_sc = (pod.get("spec") or {}).get("securityContext") or {}
+    sc = target.get("securityContext") or {}
+    user = sc.get("runAsUser", pod_sc.get("runAsUser"))
+    group = sc.get("runAsGroup", pod_sc.get("runAsGroup"))
+    return (user if isinstance(user, int) else None, group if isinstance(group, int) else None)
+
+
+def plan_debug_container(
+    pod: Json,
+    req: AddDebugContainerRequest,
+    *,
+    image: str,
+    now: datetime,
+    suffix: Callable[[], str] = random_suffix,
+) -> DebugPlan:
+    """Validate the request against the pod and build the ephemeral container and patch."""
+    meta, spec = pod.get("metadata") or {}, pod.get("spec") or {}
+    status = pod.get("status") or {}
+    pod_name = str(meta.get("name") or req.pod)
+    if (meta.get("annotations") or {}).get("kubernetes.io/config.mirror"):
+        raise InvalidTarget(
+            f"Pod {pod_name} is a static (mirror) pod; the API server refuses ephemeral containers for it.",
+            hint="debug the node instead, or copy the pod.",
+        )
+    if status.get("phase") in ("Succeeded", "Failed"):
+        raise InvalidTarget(
+            f"Pod {pod_name} has completed (phase {status.get('phase')}); an ephemeral container cannot start in it.",
+            hint="copy the pod with copy_pod to reproduce, or read pod_logs previous=true.",
+        )
+    names = container_names(pod)
+    target: Json | None = None
+    if req.target is not None:
+        found = _find(pod, req.target)
+        if found is None or found[0] == "ephemeral":
+            regular = ", ".join(str(c.get("name")) for k, c, _ in container_entries(pod) if k in ("regular", "init"))
+            raise InvalidTarget(
+                f"Pod {pod_name} has no regular or init container named {req.target!r} to target. Containers: {regular}.",
+                hint="pass one of those as target.",
+            )
+        target = found[1]
+
+    if req.name is not None:
+        if req.name in names:
+            raise InvalidTarget(
+                f"Pod {pod_name} already has a container named {req.name!r}; names are unique across "
+                "containers, init containers and ephemeral containers.",
+                hint="choose another name or omit name for debugger-xxxxx.",
+            )
+        name = req.name
+    else:
+        name = ""
+        while not name or name in names:
+            name = f"debugger-{suffix()}"
+
+    warnings: list[str] = []
+    expires: datetime | None = None
+    container: dict[str, Any] = {"name": name, "image": image}
+    if req.command is not None:
+        container["command"] = list(req.command)
+    if req.args is not None:
+        container["args"] = list(req.args)
+    if req.command is None and req.args is None:
+        container["command"] = ["sleep", str(req.ttl_seconds)]
+        expires = now + timedelta(seconds=req.ttl_seconds)
+    env = [{"name": k, "value": v} for k, v in (req.env or {}).items()]
+    if env:
+        container["env"] = env
+    if req.working_dir:
+        container["workingDir"] = req.working_dir
+    if req.image_pull_policy:
+        container["imagePullPolicy"] = req.image_pull_policy
+    if req.stdin:
+        container["stdin"] = True
+    if req.tty:
+        if not req.stdin:
+            raise InvalidTarget("tty requires stdin (as with kubectl debug -t without -i).", hint="set stdin=true too.")
+        container["tty"] = True
+    container["terminationMessagePolicy"] = "File"
+    if req.target is not None:
+        container["targetContainerName"] = req.target
+    container = apply_profile(req.profile, container)
+
+    beyond_kubectl: dict[str, Any] = {}
+    if req.mount_like_target:
+        if target is None:
+            raise InvalidTarget("mount_like_target needs a target container.", hint="pass target.")
+        mounts, skipped = [], []
+        for m in target.get("volumeMounts") or []:
+            if m.get("subPath") or m.get("subPathExpr"):
+                skipped.append(str(m.get("mountPath")))
+                continue
+            mounts.append({k: m[k] for k in ("name", "mountPath", "readOnly", "mountPropagation") if k in m})
+        if skipped:
+            warnings.append(
+                f"not mounted (subPath is forbidden in ephemeral containers): {', '.join(skipped)}; "
+                "read them through /proc/<pid>/root of the target's process."
+            )
+        if mounts:
+            beyond_kubectl["volumeMounts"] = mounts
+    if req.run_as_target:
+        if target is None:
+            raise InvalidTarget("run_as_target needs a target container.", hint="pass target.")
+        user, group = _run_as(pod, target)
+        if user:
+            run_as: dict[str, Any] = {"runAsUser": user}
+            if group is not None:
+                run_as["runAsGroup"] = group
+            beyond_kubectl["securityContext"] = run_as
+        else:
+            warnings.append(f"run_as_target: target {req.target} runs as root or an image default; nothing set.")
+    if req.working_dir:
+        beyond_kubectl["workingDir"] = req.working_dir
+    container = merge_container(container, beyond_kubectl)
+    if req.custom:
+        container = merge_container(container, {**req.custom, "name": name})
+
+    pod_user = ((spec.get("securityContext") or {}).get("runAsUser")) or 0
+    sc = container.get("securityContext") or {}
+    if pod_user and sc.get("runAsUser") != 0 and adds_privileges(container):
+        warnings.append(
+            "the pod runs as a non-root user, so capabilities or privileged mode from the profile may not "
+            "take effect; set custom securityContext.runAsUser: 0 if the cluster allows it."
+        )
+    if req.profile == "restricted" and not sc.get("runAsUser"):
+        warnings.append(
+            "restricted sets runAsNonRoot: the image must declare a non-root user, or pass run_as_target=true "
+            "(or custom securityContext.runAsUser), else the container fails with CreateContainerConfigError."
+        )
+
+    key = _spec_key(container)
+    markers = [{"name": MARKER_KEY, "value": key}]
+    if expires is not None:
+        markers.append({"name": MARKER_EXPIRES, "value": expires.isoformat().replace("+00:00", "Z")})
+    container["env"] = [*container.get("env", []), *markers]
+
+    return DebugPlan(
+        name=name,
+        container=container,
+        patch=ephemeral_patch(pod, container),
+        key=key,
+        expires_at=expires,
+        warnings=warnings,
+        kubectl=_kubectl_command(req, name=name, image=image, extra_custom={**beyond_kubectl, **(req.custom or {})}),
+    )
+
+
+def _kubectl_command(req: AddDebugContainerRequest, *, name: str, image: str, extra_custom: dict[str, Any]) -> str:
+    """The same debugger with kubectl; our additions travel in --custom (bash process substitution)."""
+    head = [
+        "kubectl",
+        "debug",
+        "-n",
+        req.namespace,
+        req.pod,
+        f"--image={image}",
+        "-c",
+        name,
+        f"--profile={req.profile}",
+    ]
+    if req.target:
+        head.append(f"--target={req.target}")
+    if req.image_pull_policy:
+        head.append(f"--image-pull-policy={req.image_pull_policy}")
+    if req.stdin:
+        head.append("-i")
+    if req.tty:
+        head.append("-t")
+    head += [f"--env={k}={v}" for k, v in (req.env or {}).items()]
+    if req.command is not None:
+        tail = ["--", *req.command, *(req.args or [])]
+    elif req.args is not None:
+        tail = ["--arguments-only", "--", *req.args]
+    else:
+        tail = ["--", "sleep", str(req.ttl_seconds)]
+    parts = [shlex.quote(a) for a in head]
+    if extra_custom:
+        parts.append("--custom=<(echo " + shlex.quote(json.dumps(extra_custom, separators=(",", ":"))) + ")")
+    return " ".join(parts + [shlex.quote(a) for a in tail])
