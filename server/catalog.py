@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from k8s_debug_mcp.server.registry import ToolSpec
-from k8s_debug_mcp.tools import pods, render
+from k8s_debug_mcp.tools import debug, pods, render
 from k8s_debug_mcp.tools.models import (
+    AddDebugContainerRequest,
+    AddDebugContainerResult,
     ListPodsRequest,
     ListPodsResult,
     PodLogsRequest,
@@ -28,6 +30,10 @@ async def _pod_status(req: PodStatusRequest, app: Any) -> PodStatusResult:
 
 async def _pod_logs(req: PodLogsRequest, app: Any) -> PodLogsResult:
     return await pods.pod_logs(req, gateway=app.gateway)
+
+
+async def _add_debug_container(req: AddDebugContainerRequest, app: Any) -> AddDebugContainerResult:
+    return await debug.add_debug_container(req, gateway=app.gateway, default_image=app.settings.debug_image)
 
 
 TOOLS: tuple[ToolSpec[Any, Any], ...] = (
@@ -69,5 +75,22 @@ TOOLS: tuple[ToolSpec[Any, Any], ...] = (
         run=_pod_logs,
         render=render.render_pod_logs,
         read_only=True,
+    ),
+    ToolSpec(
+        name="add_debug_container",
+        title="Add debug container",
+        description=(
+            "Attach an ephemeral debugger to a running pod, like kubectl debug: target joins a container's "
+            "processes (works on shell-less images); kubectl profiles; by default a sleeper you exec into. "
+            "Reuses a running identical debugger. dry_run=true previews the patch and the server's verdict. "
+            "Ephemeral containers cannot be removed."
+        ),
+        request=AddDebugContainerRequest,
+        result=AddDebugContainerResult,
+        run=_add_debug_container,
+        render=render.render_add_debug_container,
+        read_only=False,
+        destructive=False,
+        idempotent=False,
     ),
 )

@@ -46,6 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=int(_env("PORT") or 8000), help="HTTP port")
     p.add_argument("--log-level", choices=["debug", "info", "warning", "error"], default=_env("LOG_LEVEL") or "info")
     p.add_argument("--read-only", action="store_true", default=_env_bool("READ_ONLY"), help="expose only read tools")
+    p.add_argument("--debug-image", default=_env("DEBUG_IMAGE") or "busybox:1.37", help="default debug image")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return p
 
@@ -62,6 +63,7 @@ def parse_settings(argv: Sequence[str] | None = None) -> Settings:
             port=args.port,
             log_level=args.log_level,
             read_only=args.read_only,
+            debug_image=args.debug_image,
         )
     except ValidationError as exc:
         problems = "; ".join(

@@ -35,6 +35,7 @@ class Settings(BaseModel):
     port: int = Field(8000, ge=1, le=65535)
     log_level: LogLevel = "info"
     read_only: bool = Field(False, description="register only the read tools")
+    debug_image: str = Field("busybox:1.37", description="default image of debug containers")
 
     @field_validator("host")
     @classmethod

@@ -15,6 +15,7 @@ DebugError                      the base: .message (what happened) + .hint (what
 │  ├─ Gone                      410: an expired continue token or resourceVersion
 │  └─ Invalid                   422: with the field causes
 ├─ ExecFailed(exit_code)        a command ran and failed in a way the caller must see
+├─ StartFailed                  a container will not start (ErrImagePull, CreateContainerConfigError, …)
 └─ WaitTimeout                  with the last waiting reason/message seen
 ```
 
@@ -38,6 +39,7 @@ __all__ = [
     "KubeApiError",
     "NotFound",
     "PolicyDenied",
+    "StartFailed",
     "Unauthorized",
     "WaitTimeout",
 ]
@@ -130,6 +132,10 @@ class ExecFailed(DebugError):
     def __init__(self, message: str, *, exit_code: int | None, hint: str | None = None) -> None:
         super().__init__(message, hint=hint)
         self.exit_code = exit_code
+
+
+class StartFailed(DebugError):
+    pass
 
 
 class WaitTimeout(DebugError):

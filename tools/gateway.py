@@ -13,7 +13,7 @@ import asyncio
 import json
 import os
 import ssl
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final, cast
 
@@ -44,6 +44,7 @@ Json = dict[str, Any]
 REQUEST_TIMEOUT_S: Final = 30.0
 _MAX_ERROR_BODY: Final = 64 * 1024
 _MAX_STREAM_READ: Final = 32 * 1024 * 1024
+STRATEGIC_MERGE: Final = "application/strategic-merge-patch+json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,6 +341,63 @@ class KubeGateway:
         if len(data) > max_bytes:
             return data[-max_bytes:], True
         return data, False
+
+    # -- ephemeral containers ---------------------------------------------------------
+
+    async def patch_ephemeral_containers(self, namespace: str, pod: str, body: Json, *, dry_run: bool) -> Json:
+        """PATCH pods/NAME/ephemeralcontainers with a strategic merge patch (content type explicit)."""
+        kwargs: dict[str, Any] = {
+            "_content_type": STRATEGIC_MERGE,
+            "_preload_content": False,
+            "_request_timeout": REQUEST_TIMEOUT_S,
+        }
+        if dry_run:
+            kwargs["dry_run"] = "All"
+        return await self._request(
+            f"add ephemeral container to pod {namespace}/{pod}",
+            lambda api: k8s.CoreV1Api(api).patch_namespaced_pod_ephemeralcontainers(pod, namespace, body, **kwargs),
+        )
+
+    async def watch_pod(
+        self, namespace: str, name: str, *, resource_version: str, timeout_s: int
+    ) -> AsyncIterator[Json]:
+        """Yield the pod each time it changes after `resource_version`, until the server ends the watch.
+
+        The caller bounds the total time; the server-side timeout bounds one watch request.
+        """
+        action = f"watch pod {namespace}/{name}"
+        api = await self._client()
+        try:
+            resp: aiohttp.ClientResponse = await k8s.CoreV1Api(api).list_namespaced_pod(
+                namespace,
+                field_selector=f"metadata.name={name}",
+                watch=True,
+                resource_version=resource_version,
+                allow_watch_bookmarks=False,
+                timeout_seconds=timeout_s,
+                _preload_content=False,
+                _request_timeout=aiohttp.ClientTimeout(total=None, sock_connect=REQUEST_TIMEOUT_S),
+            )  # type: ignore[assignment]  # _preload_content=False returns the raw response
+            async with resp:
+                if not 200 <= resp.status <= 299:
+                    raise error_from_status(resp.status, await resp.content.read(_MAX_ERROR_BODY), action=action)
+                while line := await resp.content.readline():
+                    try:
+                        event = json.loads(line)
+                    except ValueError:
+                        continue
+                    obj = event.get("object") if isinstance(event, dict) else None
+                    if not isinstance(obj, dict):
+                        continue
+                    if event.get("type") == "ERROR":
+                        raise error_from_status(int(obj.get("code") or 500), line, action=action)
+                    if event.get("type") == "DELETED":
+                        raise NotFound(f"{action}: the pod was deleted.", status=404, reason="NotFound")
+                    yield cast(Json, obj)
+        except DebugError:
+            raise
+        except (aiohttp.ClientError, ssl.SSLError, OSError, TimeoutError) as exc:
+            raise _unreachable(self._host, exc) from None
 
 
 async def _read_tail(resp: aiohttp.ClientResponse, max_bytes: int) -> bytes:

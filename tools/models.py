@@ -225,6 +225,8 @@ class ContainerInfo(Result):
     restart_count: int = 0
     last_termination: Termination | None = None
     target: str | None = Field(None, description="ephemeral containers: the targeted container")
+    ours: bool = Field(False, description="an ephemeral debugger this server created")
+    expires_at: str | None = Field(None, description="when our debugger's sleeper exits")
 
 
 class PodConditionInfo(Result):

@@ -168,7 +168,8 @@ def plan_debug_container(
         if found is None or found[0] == "ephemeral":
             regular = ", ".join(str(c.get("name")) for k, c, _ in container_entries(pod) if k in ("regular", "init"))
             raise InvalidTarget(
-                f"Pod {pod_name} has no regular or init container named {req.target!r} to target. Containers: {regular}.",
+                f"Pod {pod_name} has no regular or init container named {req.target!r} to target. "
+                f"Containers: {regular}.",
                 hint="pass one of those as target.",
             )
         target = found[1]

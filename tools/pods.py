@@ -23,6 +23,7 @@ from k8s_debug_mcp.tools.models import (
     PodStatusResult,
     Termination,
 )
+from k8s_debug_mcp.tools.patches import MARKER_EXPIRES, MARKER_KEY
 from k8s_debug_mcp.tools.podview import container_entries, parse_time, summarize_pod
 from k8s_debug_mcp.tools.text import cap_text, clean_text, decode_bytes, one_line
 
@@ -134,6 +135,10 @@ def _container_info(kind: ContainerKind, spec: Json, cs: Json) -> ContainerInfo:
     else:
         fields.update(state="waiting", reason="NoStatusYet")
     last = _d(_d(cs.get("lastState")).get("terminated"))
+    if kind == "ephemeral":
+        env = {str(e.get("name")): e.get("value") for e in (_d(x) for x in spec.get("env") or [])}
+        if MARKER_KEY in env:
+            fields.update(ours=True, expires_at=_opt_str(env.get(MARKER_EXPIRES)))
     return ContainerInfo(
         kind=kind,
         name=str(spec.get("name") or ""),

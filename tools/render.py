@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 from k8s_debug_mcp.tools.models import (
+    AddDebugContainerResult,
     ContainerInfo,
     ListPodsResult,
     PodLogsResult,
@@ -13,7 +15,7 @@ from k8s_debug_mcp.tools.models import (
 from k8s_debug_mcp.tools.podview import format_age, parse_time
 from k8s_debug_mcp.tools.text import delimit
 
-__all__ = ["render_list_pods", "render_pod_logs", "render_pod_status"]
+__all__ = ["render_add_debug_container", "render_list_pods", "render_pod_logs", "render_pod_status"]
 
 
 def _observed(value: str) -> datetime:
@@ -122,6 +124,8 @@ def render_pod_status(res: PodStatusResult) -> str:
                 last += f" {_ago(lt.finished_at, now)} ago"
             tail.append(last)
         target = f" target={c.target}" if c.target else ""
+        if c.ours:
+            target += ", ours" + (f", expires {c.expires_at}" if c.expires_at else "")
         lines.append(f"  {c.name} [{c.kind}{target}] {c.image or ''}: " + "; ".join(tail))
     if res.events:
         body = "\n".join(
@@ -147,4 +151,29 @@ def render_pod_logs(res: PodLogsResult) -> str:
     if res.note:
         lines.append(f"note: {res.note}")
     lines.append(delimit(f"logs {res.pod}/{res.container}", res.text) if res.text else "(no output)")
+    return "\n".join(lines)
+
+
+def render_add_debug_container(res: AddDebugContainerResult) -> str:
+    target = f" targeting {res.target}" if res.target else ""
+    where = f"pod {res.namespace}/{res.pod}"
+    if res.dry_run:
+        lines = [
+            f"DRY RUN: would add debug container {res.container} ({res.image}, profile {res.profile}){target} "
+            f"to {where}; nothing was changed.",
+            f"server dry run: {res.server_dry_run}",
+            f"request: {res.api_request}",
+            "patch: " + json.dumps(res.patch, separators=(",", ":")),
+        ]
+        if res.kubectl:
+            lines.append(f"kubectl equivalent: {res.kubectl}")
+    else:
+        verb = "reusing existing" if res.reused else "added"
+        state = res.state + (f" ({res.reason})" if res.reason else "") + (f": {res.message}" if res.message else "")
+        lines = [
+            f"{verb} debug container {res.container} ({res.image}, profile {res.profile}){target} in {where}: {state}."
+        ]
+        if res.expires_at:
+            lines.append(f"it sleeps until {res.expires_at}; run commands in it with exec (container {res.container}).")
+    lines += [f"warning: {w}" for w in res.warnings]
     return "\n".join(lines)

@@ -6,22 +6,12 @@ from typing import Any
 
 import pytest
 from mcp import Client
-from mcp.types import CallToolResult, TextContent
+from mcp.types import CallToolResult
 
 from tests.conftest import Seeded
+from tests.mcp.util import data, text
 
 pytestmark = [pytest.mark.anyio, pytest.mark.cluster]
-
-
-def text(result: CallToolResult) -> str:
-    block = result.content[0]
-    assert isinstance(block, TextContent)
-    return block.text
-
-
-def data(result: CallToolResult) -> dict[str, Any]:
-    assert result.structured_content is not None, text(result)
-    return result.structured_content
 
 
 async def call(client: Client, tool: str, **args: Any) -> CallToolResult:

@@ -15,7 +15,7 @@ from k8s_debug_mcp.server import Settings, build_server
 pytestmark = pytest.mark.anyio
 
 READ_TOOLS = {"list_pods", "pod_status", "pod_logs"}
-MAX_TOOL_LIST_BYTES = 12_000
+MAX_TOOL_LIST_BYTES = 16_000
 
 
 async def tool_list(settings: Settings) -> list[dict[str, Any]]:
