@@ -71,9 +71,7 @@ def test_stdio_carries_only_protocol_on_stdout_and_json_logs_on_stderr(kubeconfi
         assert msg["jsonrpc"] == "2.0"
         if "id" in msg:
             responses[msg["id"]] = msg
-    assert proc.stdin is not None
-    proc.stdin.close()
-    out, err = proc.communicate(timeout=30)
+    out, err = proc.communicate(timeout=30)  # closes stdin: the server exits on EOF
     for line in out.splitlines():
         assert json.loads(line)["jsonrpc"] == "2.0"
     assert responses[1]["result"]["serverInfo"]["name"] == "k8s-debug-mcp"
