@@ -203,3 +203,29 @@ async def test_missing_pod_and_bad_image_are_clear_errors(client: Client, namesp
     assert "image: must be an image reference" in text(bad)
     assert missing.is_error
     assert bad.is_error
+
+
+async def test_an_image_that_cannot_be_pulled_fails_fast_with_the_waiting_reason(
+    client: Client, seeded: Seeded
+) -> None:
+    res = await add(
+        client,
+        namespace=seeded.namespace,
+        pod=seeded.slim_pod,
+        image="k8s-debug-mcp.local/does-not-exist:1",
+        timeout_seconds=120,
+    )
+    assert res.is_error
+    body = text(res)
+    assert "cannot start: ErrImagePull" in body
+    assert "not found" in body
+    assert "cannot be removed" in body
+
+
+async def test_subpath_mounts_are_refused_by_the_api_server(client: Client, seeded: Seeded, kube: Kube) -> None:
+    volumes = kube.get(seeded.namespace, "pod", seeded.slim_pod)["spec"]["volumes"]
+    custom = {"volumeMounts": [{"name": volumes[0]["name"], "mountPath": "/sa/token", "subPath": "token"}]}
+    res = await add(client, namespace=seeded.namespace, pod=seeded.slim_pod, custom=custom, dry_run=True)
+    verdict = data(res)["server_dry_run"]
+    assert verdict.startswith("rejected (HTTP 422)")
+    assert "subPath: Forbidden" in verdict
