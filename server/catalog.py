@@ -6,9 +6,12 @@ from typing import Any
 
 from k8s_debug_mcp.server.registry import ToolSpec
 from k8s_debug_mcp.tools import debug, pods, render
+from k8s_debug_mcp.tools import exec as exec_tool
 from k8s_debug_mcp.tools.models import (
     AddDebugContainerRequest,
     AddDebugContainerResult,
+    ExecRequest,
+    ExecResult,
     ListPodsRequest,
     ListPodsResult,
     PodLogsRequest,
@@ -34,6 +37,10 @@ async def _pod_logs(req: PodLogsRequest, app: Any) -> PodLogsResult:
 
 async def _add_debug_container(req: AddDebugContainerRequest, app: Any) -> AddDebugContainerResult:
     return await debug.add_debug_container(req, gateway=app.gateway, default_image=app.settings.debug_image)
+
+
+async def _exec(req: ExecRequest, app: Any) -> ExecResult:
+    return await exec_tool.exec_command(req, gateway=app.gateway)
 
 
 TOOLS: tuple[ToolSpec[Any, Any], ...] = (
@@ -91,6 +98,22 @@ TOOLS: tuple[ToolSpec[Any, Any], ...] = (
         render=render.render_add_debug_container,
         read_only=False,
         destructive=False,
+        idempotent=False,
+    ),
+    ToolSpec(
+        name="exec",
+        title="Run a command",
+        description=(
+            "Run an argv in a container (default: the newest debugger this server added) and return stdout, "
+            "stderr and the exit code, capped and bounded by a timeout. No shell unless you run sh -c. In a "
+            "debugger with a target, the target's processes are visible and its files are under /proc/<pid>/root."
+        ),
+        request=ExecRequest,
+        result=ExecResult,
+        run=_exec,
+        render=render.render_exec,
+        read_only=False,
+        destructive=True,
         idempotent=False,
     ),
 )

@@ -22,6 +22,7 @@ from kubernetes_asyncio import client as k8s
 from kubernetes_asyncio import config as k8s_config
 from kubernetes_asyncio.client.exceptions import ApiException
 from kubernetes_asyncio.config.config_exception import ConfigException
+from kubernetes_asyncio.stream import WsApiClient
 
 from k8s_debug_mcp.tools.errors import (
     ClusterUnavailable,
@@ -45,6 +46,8 @@ REQUEST_TIMEOUT_S: Final = 30.0
 _MAX_ERROR_BODY: Final = 64 * 1024
 _MAX_STREAM_READ: Final = 32 * 1024 * 1024
 STRATEGIC_MERGE: Final = "application/strategic-merge-patch+json"
+WS_V4: Final = "v4.channel.k8s.io"
+WS_V5: Final = "v5.channel.k8s.io"
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +150,8 @@ class KubeGateway:
     def __init__(self, settings: KubeSettings) -> None:
         self._settings = settings
         self._api: k8s.ApiClient | None = None
+        self._ws: WsApiClient | None = None
+        self._configuration: k8s.Configuration | None = None
         self._host = "(not configured)"
         self._lock = asyncio.Lock()
 
@@ -155,6 +160,9 @@ class KubeGateway:
         return self._host
 
     async def close(self) -> None:
+        if self._ws is not None:
+            await self._ws.close()
+            self._ws = None
         if self._api is not None:
             await self._api.close()
             self._api = None
@@ -189,6 +197,7 @@ class KubeGateway:
                 hint=_NO_CLUSTER_HINT,
             ) from None
         self._host = str(configuration.host)
+        self._configuration = configuration
         return k8s.ApiClient(configuration=configuration)
 
     # -- the one checkpoint every request goes through ------------------------------
@@ -398,6 +407,89 @@ class KubeGateway:
             raise
         except (aiohttp.ClientError, ssl.SSLError, OSError, TimeoutError) as exc:
             raise _unreachable(self._host, exc) from None
+
+    # -- exec -------------------------------------------------------------------------
+
+    async def exec_stream(
+        self,
+        namespace: str,
+        pod: str,
+        *,
+        container: str,
+        argv: list[str],
+        stdin: bytes | None,
+        on_output: Callable[[int, bytes], bool],
+    ) -> Json | None:
+        """Run argv in a container over the exec websocket; stream output to `on_output`.
+
+        `on_output(channel, data)` gets stdout (1) and stderr (2) chunks and returns False
+        to stop reading (the stream is then closed). Returns the error channel's Status
+        (exit code for a finished command), or None when reading stopped early. Closing
+        happens in every case, including timeouts and cancellation by the caller.
+        """
+        action = f"exec in {namespace}/{pod} container {container}"
+        await self._client()
+        if self._ws is None:
+            self._ws = WsApiClient(configuration=self._configuration)
+        # The generated annotations describe the plain HTTP call; through WsApiClient with
+        # _preload_content=False it takes an argv list and returns a websocket context.
+        core: Any = k8s.CoreV1Api(self._ws)
+        try:
+            ctx = await core.connect_get_namespaced_pod_exec(
+                pod,
+                namespace,
+                command=argv,
+                container=container,
+                stdin=stdin is not None,
+                stdout=True,
+                stderr=True,
+                tty=False,
+                _preload_content=False,
+                # v5 can close stdin (EOF) without closing the connection; v4 is the fallback.
+                _headers={"sec-websocket-protocol": f"{WS_V5},{WS_V4}"},
+            )
+            async with ctx as ws:
+                if stdin is not None:
+                    await ws.send_bytes(b"\x00" + stdin)
+                    negotiated = getattr(getattr(ws, "_response", None), "headers", {}).get("Sec-WebSocket-Protocol")
+                    if negotiated == WS_V5:
+                        await ws.send_bytes(b"\xff\x00")
+                status: Json | None = None
+                async for msg in ws:
+                    if msg.type != aiohttp.WSMsgType.BINARY or not msg.data:
+                        if msg.type in (aiohttp.WSMsgType.ERROR, aiohttp.WSMsgType.CLOSE):
+                            break
+                        continue
+                    channel, data = msg.data[0], msg.data[1:]
+                    if channel in (1, 2) and data:
+                        if not on_output(channel, data):
+                            return None
+                    elif channel == 3 and data:
+                        try:
+                            parsed = json.loads(data)
+                        except ValueError:
+                            parsed = {"status": "Failure", "message": decode_status_text(data)}
+                        status = cast(Json, parsed) if isinstance(parsed, dict) else None
+                return status
+        except aiohttp.WSServerHandshakeError as exc:
+            if exc.status == 403:
+                raise Forbidden(
+                    f"{action} was forbidden (HTTP 403).",
+                    status=403,
+                    reason="Forbidden",
+                    hint="exec over websocket needs RBAC 'get' and 'create' on pods/exec in this namespace.",
+                ) from None
+            if exc.status == 404:
+                raise NotFound(f"{action}: pod or container not found.", status=404, reason="NotFound") from None
+            raise KubeApiError(f"{action} failed: HTTP {exc.status}.", status=exc.status) from None
+        except DebugError:
+            raise
+        except (aiohttp.ClientError, ssl.SSLError, OSError) as exc:
+            raise _unreachable(self._host, exc) from None
+
+
+def decode_status_text(data: bytes) -> str:
+    return one_line(data.decode("utf-8", errors="replace"), 300)
 
 
 async def _read_tail(resp: aiohttp.ClientResponse, max_bytes: int) -> bytes:

@@ -400,3 +400,38 @@ class AddDebugContainerResult(Result):
     api_request: str
     kubectl: str | None = Field(None, description="the equivalent kubectl debug command, where one exists")
     server_dry_run: str | None = Field(None, description="the API server's verdict on the dry run")
+
+
+# -- exec ---------------------------------------------------------------------------
+
+
+class ExecRequest(Request):
+    namespace: Namespace
+    pod: PodName
+    command: Annotated[list[str], Field(min_length=1), AfterValidator(_argv)] = Field(
+        description="argv, run without a shell; use ['sh', '-c', '...'] for shell syntax."
+    )
+    container: ContainerName | None = Field(
+        None, description="Default: the newest running debugger this server added to the pod."
+    )
+    timeout_seconds: int = Field(30, ge=1, le=300)
+    max_output_bytes: int = Field(16_384, ge=256, le=262_144, description="Cap per stream (head and tail kept).")
+    stdin: str | None = Field(None, max_length=65_536, description="Text sent to the command's stdin, then EOF.")
+
+
+class ExecResult(Result):
+    namespace: str
+    pod: str
+    container: str
+    command: list[str]
+    exit_code: int | None = Field(description="null when the command did not finish (timeout, output limit)")
+    stdout: str = Field(description="untrusted text")
+    stderr: str = Field(description="untrusted text")
+    stdout_bytes: int
+    stderr_bytes: int
+    truncated: bool
+    timed_out: bool
+    output_limit_hit: bool = Field(description="reading stopped because the output was far over the cap")
+    duration_ms: int
+    error: str | None = Field(None, description="why the command could not run, from the runtime")
+    hint: str | None = None

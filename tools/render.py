@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from k8s_debug_mcp.tools.models import (
     AddDebugContainerResult,
     ContainerInfo,
+    ExecResult,
     ListPodsResult,
     PodLogsResult,
     PodStatusResult,
@@ -15,7 +16,7 @@ from k8s_debug_mcp.tools.models import (
 from k8s_debug_mcp.tools.podview import format_age, parse_time
 from k8s_debug_mcp.tools.text import delimit
 
-__all__ = ["render_add_debug_container", "render_list_pods", "render_pod_logs", "render_pod_status"]
+__all__ = ["render_add_debug_container", "render_exec", "render_list_pods", "render_pod_logs", "render_pod_status"]
 
 
 def _observed(value: str) -> datetime:
@@ -176,4 +177,27 @@ def render_add_debug_container(res: AddDebugContainerResult) -> str:
         if res.expires_at:
             lines.append(f"it sleeps until {res.expires_at}; run commands in it with exec (container {res.container}).")
     lines += [f"warning: {w}" for w in res.warnings]
+    return "\n".join(lines)
+
+
+def render_exec(res: ExecResult) -> str:
+    if res.exit_code is not None:
+        outcome = f"exit code {res.exit_code}"
+    elif res.timed_out:
+        outcome = "timed out"
+    elif res.output_limit_hit:
+        outcome = "stopped: output limit"
+    else:
+        outcome = "did not run"
+    head = f"{outcome} in {res.namespace}/{res.pod} container {res.container} ({res.duration_ms} ms)"
+    lines = [head]
+    if res.error:
+        lines.append(f"error: {res.error}")
+    if res.hint:
+        lines.append(f"hint: {res.hint}")
+    for name, body, total in (("stdout", res.stdout, res.stdout_bytes), ("stderr", res.stderr, res.stderr_bytes)):
+        if total:
+            lines.append(delimit(f"{name}, {total} bytes", body))
+    if not (res.stdout_bytes or res.stderr_bytes):
+        lines.append("(no output)")
     return "\n".join(lines)

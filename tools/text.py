@@ -5,10 +5,11 @@ Everything here is pure and total: any bytes or str in, a bounded printable str 
 
 from __future__ import annotations
 
+import codecs
 import re
 from dataclasses import dataclass
 
-__all__ = ["Capped", "cap_text", "clean_text", "decode_bytes", "delimit", "one_line"]
+__all__ = ["Capped", "StreamCapture", "cap_text", "clean_text", "decode_bytes", "delimit", "one_line"]
 
 # CSI / OSC / other ESC sequences (ECMA-48), then any C0/C1 control except \t and \n.
 _ANSI = re.compile(
@@ -91,3 +92,41 @@ def delimit(label: str, body: str) -> str:
     if safe and not safe.endswith("\n"):
         safe += "\n"
     return f'<{tag} source="{label}">\n{safe}</{tag}>'
+
+
+class StreamCapture:
+    """Bounded capture of a byte stream: the first and last `cap // 2` bytes, and the total.
+
+    Memory stays O(cap) however much the stream carries.
+    """
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.total = 0
+        self._head = bytearray()
+        self._tail = bytearray()
+
+    def feed(self, data: bytes) -> None:
+        self.total += len(data)
+        room = self.cap // 2 - len(self._head)
+        if room > 0:
+            self._head += data[:room]
+            data = data[room:]
+        if data:
+            self._tail += data
+            keep = self.cap - self.cap // 2
+            if len(self._tail) > keep:
+                del self._tail[: len(self._tail) - keep]
+
+    @property
+    def truncated(self) -> bool:
+        return self.total > len(self._head) + len(self._tail)
+
+    def text(self) -> str:
+        """Decoded, cleaned text; a marker says how many bytes were cut from the middle."""
+        if not self.truncated:
+            return clean_text(decode_bytes(bytes(self._head + self._tail)))
+        head = codecs.getincrementaldecoder("utf-8")("replace").decode(bytes(self._head), final=False)
+        tail = bytes(self._tail).lstrip(bytes(range(0x80, 0xC0)))  # no orphan continuation bytes
+        omitted = self.total - len(self._head) - len(self._tail)
+        return clean_text(head) + f"\n[… {omitted} bytes omitted …]\n" + clean_text(decode_bytes(tail))
