@@ -7,11 +7,14 @@ from typing import Any
 from k8s_debug_mcp.server.registry import ToolSpec
 from k8s_debug_mcp.tools import debug, pods, render
 from k8s_debug_mcp.tools import exec as exec_tool
+from k8s_debug_mcp.tools import inspect as inspect_tool
 from k8s_debug_mcp.tools.models import (
     AddDebugContainerRequest,
     AddDebugContainerResult,
     ExecRequest,
     ExecResult,
+    InspectRequest,
+    InspectResult,
     ListPodsRequest,
     ListPodsResult,
     PodLogsRequest,
@@ -41,6 +44,10 @@ async def _add_debug_container(req: AddDebugContainerRequest, app: Any) -> AddDe
 
 async def _exec(req: ExecRequest, app: Any) -> ExecResult:
     return await exec_tool.exec_command(req, gateway=app.gateway)
+
+
+async def _inspect(req: InspectRequest, app: Any) -> InspectResult:
+    return await inspect_tool.inspect(req, gateway=app.gateway)
 
 
 TOOLS: tuple[ToolSpec[Any, Any], ...] = (
@@ -115,5 +122,20 @@ TOOLS: tuple[ToolSpec[Any, Any], ...] = (
         read_only=False,
         destructive=True,
         idempotent=False,
+    ),
+    ToolSpec(
+        name="inspect",
+        title="Inspect from the debugger",
+        description=(
+            "From our debugger: list the processes it sees (the target's, or the whole pod's in a copy), or ls/cat "
+            "a path in a process's filesystem via /proc/<pid>/root (pid 1 = the target) - works on shell-less images."
+        ),
+        request=InspectRequest,
+        result=InspectResult,
+        run=_inspect,
+        render=render.render_inspect,
+        read_only=False,
+        destructive=False,
+        idempotent=True,
     ),
 )

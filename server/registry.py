@@ -63,7 +63,8 @@ def compact_schema(schema: Any, *, output: bool = False) -> Any:
 
     - drops auto-generated 'title' keywords (property names are kept);
     - turns ``anyOf: [{type: T, ...}, {type: null}]`` into ``type: [T, "null"]``;
-    - drops ``default: null``, and every default in output schemas (they describe data, not calls).
+    - drops ``default: null``, and in output schemas every default and description: the
+      result's text explains itself, and the schema is re-read by the model on every turn.
     """
     if isinstance(schema, list):
         return [compact_schema(item, output=output) for item in schema]
@@ -74,6 +75,8 @@ def compact_schema(schema: Any, *, output: bool = False) -> Any:
         if key == "title" and isinstance(value, str):
             continue
         if key == "default" and (value is None or output):
+            continue
+        if key == "description" and output and isinstance(value, str):
             continue
         if key in ("properties", "$defs", "definitions") and isinstance(value, dict):
             out[key] = {name: compact_schema(sub, output=output) for name, sub in value.items()}

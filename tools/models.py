@@ -435,3 +435,48 @@ class ExecResult(Result):
     duration_ms: int
     error: str | None = Field(None, description="why the command could not run, from the runtime")
     hint: str | None = None
+
+
+# -- inspect ------------------------------------------------------------------------
+
+
+def _abs_path(value: str) -> str:
+    if not value.startswith("/") or "\x00" in value or "\n" in value or len(value) > 4096:
+        raise ValueError("must be an absolute path such as /etc/app/config.yaml")
+    if ".." in value.split("/"):
+        raise ValueError("must not contain '..'")
+    return value
+
+
+class InspectRequest(Request):
+    namespace: Namespace
+    pod: PodName
+    what: Literal["processes", "ls", "cat"] = Field(
+        "processes", description="processes visible to the debugger; ls or cat a path in a process's filesystem."
+    )
+    path: Annotated[str, AfterValidator(_abs_path)] | None = Field(
+        None, description="For ls/cat: absolute path inside the process's root filesystem."
+    )
+    pid: int = Field(1, ge=1, le=4_194_304, description="Whose filesystem: 1 is the target's main process.")
+    container: ContainerName | None = Field(None, description="Debugger to use; default the newest of ours.")
+    max_bytes: int = Field(16_384, ge=256, le=262_144)
+
+
+class ProcessRow(Result):
+    pid: int
+    user: str
+    command: str
+
+
+class InspectResult(Result):
+    namespace: str
+    pod: str
+    container: str
+    what: str
+    path: str | None = Field(None, description="the path as read from the debugger: /proc/<pid>/root/...")
+    processes: list[ProcessRow] | None = None
+    text: str | None = Field(None, description="untrusted text: the listing or file content")
+    truncated: bool = False
+    exit_code: int | None = None
+    error: str | None = None
+    hint: str | None = None

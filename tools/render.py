@@ -9,6 +9,7 @@ from k8s_debug_mcp.tools.models import (
     AddDebugContainerResult,
     ContainerInfo,
     ExecResult,
+    InspectResult,
     ListPodsResult,
     PodLogsResult,
     PodStatusResult,
@@ -16,7 +17,14 @@ from k8s_debug_mcp.tools.models import (
 from k8s_debug_mcp.tools.podview import format_age, parse_time
 from k8s_debug_mcp.tools.text import delimit
 
-__all__ = ["render_add_debug_container", "render_exec", "render_list_pods", "render_pod_logs", "render_pod_status"]
+__all__ = [
+    "render_add_debug_container",
+    "render_exec",
+    "render_inspect",
+    "render_list_pods",
+    "render_pod_logs",
+    "render_pod_status",
+]
 
 
 def _observed(value: str) -> datetime:
@@ -200,4 +208,24 @@ def render_exec(res: ExecResult) -> str:
             lines.append(delimit(f"{name}, {total} bytes", body))
     if not (res.stdout_bytes or res.stderr_bytes):
         lines.append("(no output)")
+    return "\n".join(lines)
+
+
+def render_inspect(res: InspectResult) -> str:
+    where = f"pod {res.namespace}/{res.pod} debugger {res.container}"
+    lines: list[str] = []
+    if res.processes is not None:
+        lines.append(f"{len(res.processes)} process(es) visible from {where}:")
+        rows = [["PID", "USER", "COMMAND"]] + [[str(p.pid), p.user, p.command] for p in res.processes]
+        lines.append(delimit("ps", "\n".join(_table(rows))))
+    else:
+        status = "ok" if res.exit_code == 0 else f"exit {res.exit_code}" if res.exit_code is not None else "failed"
+        cut = ", truncated" if res.truncated else ""
+        lines.append(f"{res.what} {res.path or ''} from {where}: {status}{cut}")
+        if res.text:
+            lines.append(delimit(f"{res.what} {res.path}", res.text))
+    if res.error:
+        lines.append(f"error: {res.error}")
+    if res.hint:
+        lines.append(f"hint: {res.hint}")
     return "\n".join(lines)

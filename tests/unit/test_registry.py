@@ -27,3 +27,9 @@ def test_nullable_refs_stay_anyof_and_output_schemas_lose_all_defaults() -> None
     assert compact_schema(schema) == {"anyOf": [{"$ref": "#/$defs/T"}, {"type": "null"}]}
     assert compact_schema({"type": "integer", "default": 0}, output=True) == {"type": "integer"}
     assert compact_schema({"type": "integer", "default": 0}) == {"type": "integer", "default": 0}
+
+
+def test_output_schemas_drop_descriptions_but_keep_a_property_named_description() -> None:
+    schema = {"properties": {"description": {"type": "string", "description": "d"}}, "description": "x"}
+    assert compact_schema(schema, output=True) == {"properties": {"description": {"type": "string"}}}
+    assert compact_schema(schema) == schema
