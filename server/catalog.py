@@ -5,12 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from k8s_debug_mcp.server.registry import ToolSpec
-from k8s_debug_mcp.tools import debug, pods, render
+from k8s_debug_mcp.tools import copies, debug, pods, render
 from k8s_debug_mcp.tools import exec as exec_tool
 from k8s_debug_mcp.tools import inspect as inspect_tool
 from k8s_debug_mcp.tools.models import (
     AddDebugContainerRequest,
     AddDebugContainerResult,
+    CleanupRequest,
+    CleanupResult,
+    CopyPodRequest,
+    CopyPodResult,
     ExecRequest,
     ExecResult,
     InspectRequest,
@@ -48,6 +52,14 @@ async def _exec(req: ExecRequest, app: Any) -> ExecResult:
 
 async def _inspect(req: InspectRequest, app: Any) -> InspectResult:
     return await inspect_tool.inspect(req, gateway=app.gateway)
+
+
+async def _copy_pod(req: CopyPodRequest, app: Any) -> CopyPodResult:
+    return await copies.copy_pod(req, gateway=app.gateway, default_image=app.settings.debug_image)
+
+
+async def _cleanup(req: CleanupRequest, app: Any) -> CleanupResult:
+    return await copies.cleanup(req, gateway=app.gateway)
 
 
 TOOLS: tuple[ToolSpec[Any, Any], ...] = (
@@ -136,6 +148,37 @@ TOOLS: tuple[ToolSpec[Any, Any], ...] = (
         render=render.render_inspect,
         read_only=False,
         destructive=False,
+        idempotent=True,
+    ),
+    ToolSpec(
+        name="copy_pod",
+        title="Copy pod for debugging",
+        description=(
+            "Create a debugging copy of a pod (kubectl debug --copy-to): shared process namespace, optional image "
+            "swaps and command replacements (keep a crashing container alive), plus a debug container. Labels and "
+            "probes are dropped so nothing routes to it. dry_run=true previews manifest, diff and server verdict."
+        ),
+        request=CopyPodRequest,
+        result=CopyPodResult,
+        run=_copy_pod,
+        render=render.render_copy_pod,
+        read_only=False,
+        destructive=False,
+        idempotent=False,
+    ),
+    ToolSpec(
+        name="cleanup",
+        title="Delete debug copies",
+        description=(
+            "Delete pod copies this server created (only pods labelled as ours; anything else is refused). "
+            "Default: all of ours in the namespace; expired_only and dry_run narrow it."
+        ),
+        request=CleanupRequest,
+        result=CleanupResult,
+        run=_cleanup,
+        render=render.render_cleanup,
+        read_only=False,
+        destructive=True,
         idempotent=True,
     ),
 )

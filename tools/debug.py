@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
@@ -13,6 +12,7 @@ from k8s_debug_mcp.tools.models import AddDebugContainerRequest, AddDebugContain
 from k8s_debug_mcp.tools.patches import MARKER_EXPIRES, MARKER_KEY, DebugPlan, plan_debug_container, random_suffix
 from k8s_debug_mcp.tools.podview import parse_time
 from k8s_debug_mcp.tools.text import one_line
+from k8s_debug_mcp.tools.waiting import wait_for_pod
 
 __all__ = ["FAIL_FAST_REASONS", "add_debug_container", "debugger_status", "marker"]
 
@@ -84,29 +84,22 @@ async def _wait(
 ) -> tuple[str, str | None, str | None]:
     """Watch (not poll) the pod until the debugger runs or terminates; fail fast on start errors."""
     last: tuple[str, str | None, str | None] = _state(debugger_status(pod, name))
-    rv = str((pod.get("metadata") or {}).get("resourceVersion") or "")
 
-    def verdict(state: tuple[str, str | None, str | None]) -> bool:
-        if state[0] in ("running", "terminated"):
-            return True
-        if state[1] in FAIL_FAST_REASONS:
+    def decide(current: Json) -> tuple[str, str | None, str | None] | None:
+        nonlocal last
+        last = _state(debugger_status(current, name))
+        if last[0] in ("running", "terminated"):
+            return last
+        if last[1] in FAIL_FAST_REASONS:
             raise StartFailed(
-                f"Debug container {name} cannot start: {state[1]}" + (f": {state[2]}" if state[2] else ""),
+                f"Debug container {name} cannot start: {last[1]}" + (f": {last[2]}" if last[2] else ""),
                 hint="check the image name and that the node can pull it; the failed container stays in the pod "
                 "spec (ephemeral containers cannot be removed), so add a new one with a fixed image.",
             )
-        return False
+        return None
 
-    if verdict(last):
-        return last
     try:
-        async with asyncio.timeout(timeout_s):
-            while True:
-                async for current in gateway.watch_pod(namespace, pod_name, resource_version=rv, timeout_s=timeout_s):
-                    rv = str((current.get("metadata") or {}).get("resourceVersion") or rv)
-                    last = _state(debugger_status(current, name))
-                    if verdict(last):
-                        return last
+        return await wait_for_pod(gateway, namespace, pod_name, pod, timeout_s=timeout_s, decide=decide)
     except TimeoutError:
         seen = f"; last seen: {last[1]}" + (f" ({last[2]})" if last[2] else "") if last[1] else ""
         raise WaitTimeout(

@@ -408,6 +408,34 @@ class KubeGateway:
         except (aiohttp.ClientError, ssl.SSLError, OSError, TimeoutError) as exc:
             raise _unreachable(self._host, exc) from None
 
+    # -- pods: create and delete (copies) ---------------------------------------------
+
+    async def create_pod(self, namespace: str, body: Json, *, dry_run: bool) -> Json:
+        kwargs: dict[str, Any] = {"_preload_content": False, "_request_timeout": REQUEST_TIMEOUT_S}
+        if dry_run:
+            kwargs["dry_run"] = "All"
+        name = (body.get("metadata") or {}).get("name")
+        return await self._request(
+            f"create pod {namespace}/{name}",
+            # A plain dict body is sent as JSON as it is; the annotation only knows V1Pod.
+            lambda api: cast(Any, k8s.CoreV1Api(api)).create_namespaced_pod(namespace, body, **kwargs),
+        )
+
+    async def delete_pod(self, namespace: str, name: str, *, uid: str, dry_run: bool) -> Json:
+        """Delete exactly the pod we looked at: the uid precondition refuses a same-named newcomer.
+
+        dryRun travels in the DeleteOptions body: with a body, the API server ignores the
+        query parameter of the same name (a dry run sent as ?dryRun=All deletes for real).
+        """
+        options: dict[str, Any] = {"preconditions": {"uid": uid}, "propagationPolicy": "Background"}
+        if dry_run:
+            options["dryRun"] = ["All"]
+        kwargs: dict[str, Any] = {"body": options, "_preload_content": False, "_request_timeout": REQUEST_TIMEOUT_S}
+        return await self._request(
+            f"delete pod {namespace}/{name}",
+            lambda api: k8s.CoreV1Api(api).delete_namespaced_pod(name, namespace, **kwargs),
+        )
+
     # -- exec -------------------------------------------------------------------------
 
     async def exec_stream(

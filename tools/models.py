@@ -180,6 +180,7 @@ class PodRow(Result):
     created_at: str | None = None
     node: str | None = None
     problem: str | None = Field(None, description="why the pod looks unhealthy, if it does")
+    note: str | None = Field(None, description="e.g. an expired debug copy that cleanup can delete")
 
 
 class ListPodsResult(Result):
@@ -262,6 +263,7 @@ class PodStatusResult(Result):
     qos_class: str | None = None
     created_at: str | None = None
     deleting: bool = False
+    note: str | None = None
     owners: list[OwnerInfo] = Field(description="controller chain, nearest first")
     conditions: list[PodConditionInfo]
     containers: list[ContainerInfo]
@@ -480,3 +482,114 @@ class InspectResult(Result):
     exit_code: int | None = None
     error: str | None = None
     hint: str | None = None
+
+
+# -- copy_pod / cleanup -------------------------------------------------------------
+
+
+def _image_map(value: dict[str, str]) -> dict[str, str]:
+    if len(value) > 32:
+        raise ValueError("at most 32 entries")
+    for name, image in value.items():
+        if name != "*":
+            _dns_label(name)
+        _image_ref(image)
+    return value
+
+
+def _command_map(value: dict[str, list[str]]) -> dict[str, list[str]]:
+    if len(value) > 32:
+        raise ValueError("at most 32 entries")
+    for name, argv in value.items():
+        _dns_label(name)
+        if not argv:
+            raise ValueError(f"command for {name} is empty")
+        _argv(argv)
+    return value
+
+
+class CopyPodRequest(Request):
+    namespace: Namespace
+    pod: PodName = Field(description="Source pod (never modified).")
+    name: PodName | None = Field(None, description="Name of the copy; default <pod>-debug-xxxxx.")
+    share_processes: bool = Field(True, description="shareProcessNamespace: every container sees all processes.")
+    set_image: Annotated[dict[str, str], AfterValidator(_image_map)] | None = Field(
+        None, description="container -> image ('*' for all), e.g. to swap in an image with tools."
+    )
+    replace_command: Annotated[dict[str, list[str]], AfterValidator(_command_map)] | None = Field(
+        None, description="container -> argv, e.g. keep a crash-looping container alive: {'app': ['sleep','3600']}."
+    )
+    add_debugger: bool = Field(
+        True, description="Add a debug container (image, profile, sleeper as in add_debug_container)."
+    )
+    image: ImageRef | None = Field(None, description="Debugger image; default the server's debug image.")
+    profile: DebugProfile = "general"
+    env: Annotated[dict[str, str], AfterValidator(_env_map)] | None = None
+    same_node: bool = False
+    keep: list[Literal["labels", "annotations", "liveness", "readiness", "startup", "init_containers"]] = Field(
+        ["init_containers"],
+        description="What to keep from the source (kubectl --keep-*); kept labels let Services/controllers select it.",
+    )
+    ttl_seconds: int = Field(3600, ge=60, le=86_400, description="Debugger sleeper and the copy's expiry mark.")
+    dry_run: bool = Field(
+        False, description="Preview: the manifest, a diff against the source and the server's verdict."
+    )
+    timeout_seconds: int = Field(90, ge=5, le=600, description="How long to wait for the copy to run.")
+
+
+    @property
+    def keep_labels(self) -> bool:
+        return "labels" in self.keep
+
+    @property
+    def keep_annotations(self) -> bool:
+        return "annotations" in self.keep
+
+    @property
+    def keep_liveness(self) -> bool:
+        return "liveness" in self.keep
+
+    @property
+    def keep_readiness(self) -> bool:
+        return "readiness" in self.keep
+
+    @property
+    def keep_startup(self) -> bool:
+        return "startup" in self.keep
+
+    @property
+    def keep_init_containers(self) -> bool:
+        return "init_containers" in self.keep
+
+
+class CopyPodResult(Result):
+    namespace: str
+    source: str
+    name: str
+    debugger: str | None
+    dry_run: bool
+    phase: str = Field(description="Running, Pending, or dry-run")
+    node: str | None = None
+    expires_at: str
+    changes: list[str] = Field(description="how the copy differs from the source")
+    warnings: list[str]
+    manifest: dict[str, object]
+    kubectl: str | None = None
+    server_dry_run: str | None = None
+
+
+class CleanupRequest(Request):
+    namespace: Namespace
+    pods: Annotated[list[PodName], Field(max_length=100)] | None = Field(
+        None, description="Copies to delete; default every copy this server made in the namespace."
+    )
+    expired_only: bool = Field(False, description="Only copies past their expiry.")
+    dry_run: bool = Field(False, description="List what would be deleted; delete nothing.")
+
+
+class CleanupResult(Result):
+    namespace: str
+    dry_run: bool
+    deleted: list[str]
+    refused: list[str] = Field(description="'name: reason' for pods that are not ours or not found")
+    kept: list[str] = Field(description="ours but not expired (with expired_only)")

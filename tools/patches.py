@@ -17,18 +17,25 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from k8s_debug_mcp.tools.errors import InvalidTarget
-from k8s_debug_mcp.tools.models import AddDebugContainerRequest
+from k8s_debug_mcp.tools.models import AddDebugContainerRequest, CopyPodRequest
 from k8s_debug_mcp.tools.podview import container_entries
 from k8s_debug_mcp.tools.profiles import adds_privileges, apply_profile
 
 __all__ = [
+    "ANN_CREATED",
+    "ANN_EXPIRES",
+    "ANN_SOURCE",
+    "MANAGED_BY",
+    "MANAGED_BY_LABEL",
     "MARKER_EXPIRES",
     "MARKER_KEY",
+    "CopyPlan",
     "DebugPlan",
     "container_names",
     "ephemeral_patch",
     "merge_container",
     "plan_debug_container",
+    "plan_pod_copy",
     "random_suffix",
 ]
 
@@ -37,6 +44,11 @@ NAME_ALPHABET: Final = "bcdfghjklmnpqrstvwxz2456789"
 MARKER_KEY: Final = "K8S_DEBUG_MCP_KEY"
 MARKER_EXPIRES: Final = "K8S_DEBUG_MCP_EXPIRES"
 SLEEPER: Final = "<sleeper>"
+MANAGED_BY_LABEL: Final = "app.kubernetes.io/managed-by"
+MANAGED_BY: Final = "k8s-debug-mcp"
+ANN_SOURCE: Final = "k8s-debug-mcp/source-pod"
+ANN_CREATED: Final = "k8s-debug-mcp/created-at"
+ANN_EXPIRES: Final = "k8s-debug-mcp/expires-at"
 # Strategic-merge keys of list fields in a Container (patchMergeKey in the API types).
 _MERGE_KEYS: Final = {
     "env": "name",
@@ -311,3 +323,145 @@ def _kubectl_command(req: AddDebugContainerRequest, *, name: str, image: str, ex
     if extra_custom:
         parts.append("--custom=<(echo " + shlex.quote(json.dumps(extra_custom, separators=(",", ":"))) + ")")
     return " ".join(parts + [shlex.quote(a) for a in tail])
+
+
+@dataclass(frozen=True, slots=True)
+class CopyPlan:
+    name: str
+    debugger: str | None
+    manifest: dict[str, Any]
+    changes: list[str]
+    warnings: list[str]
+    expires_at: datetime
+    kubectl: str
+
+
+def _iso(dt: datetime) -> str:
+    return dt.isoformat().replace("+00:00", "Z")
+
+
+def plan_pod_copy(
+    pod: Json,
+    req: CopyPodRequest,
+    *,
+    image: str,
+    now: datetime,
+    suffix: Callable[[], str] = random_suffix,
+) -> CopyPlan:
+    """kubectl debug --copy-to: a new pod from the source's spec, stripped and marked as ours."""
+    meta = pod.get("metadata") or {}
+    spec = copy.deepcopy(dict(pod.get("spec") or {}))
+    source = str(meta.get("name") or req.pod)
+    name = req.name or f"{source[:200].rstrip('-.')}-debug-{suffix()}"
+    expires = now + timedelta(seconds=req.ttl_seconds)
+    changes: list[str] = []
+    warnings: list[str] = []
+
+    labels = dict(meta.get("labels") or {}) if req.keep_labels else {}
+    if meta.get("labels") and not req.keep_labels:
+        changes.append(f"labels dropped ({len(meta['labels'])}), so Services and controllers ignore the copy")
+    if req.keep_labels and meta.get("labels"):
+        warnings.append(
+            "labels kept: Services may send traffic to the copy, and a ReplicaSet whose selector matches may "
+            "adopt it and delete a pod to restore its replica count."
+        )
+    labels[MANAGED_BY_LABEL] = MANAGED_BY
+    annotations = dict(meta.get("annotations") or {}) if req.keep_annotations else {}
+    if meta.get("annotations") and not req.keep_annotations:
+        changes.append(f"annotations dropped ({len(meta['annotations'])})")
+    annotations.update({ANN_SOURCE: source, ANN_CREATED: _iso(now), ANN_EXPIRES: _iso(expires)})
+
+    if spec.pop("ephemeralContainers", None):
+        changes.append("ephemeral containers not copied")
+    if not req.same_node and spec.pop("nodeName", None):
+        changes.append("nodeName cleared (the scheduler places the copy)")
+    if spec.get("initContainers") and not req.keep_init_containers:
+        changes.append(f"init containers dropped ({len(spec['initContainers'])})")
+        spec.pop("initContainers")
+
+    containers: list[dict[str, Any]] = [dict(c) for c in spec.get("containers") or []]
+    names = {str(c.get("name")) for c in containers} | {str(c.get("name")) for c in spec.get("initContainers") or []}
+    for wanted in [*(req.set_image or {}), *(req.replace_command or {})]:
+        if wanted != "*" and wanted not in names:
+            raise InvalidTarget(
+                f"Pod {source} has no container named {wanted!r}. Containers: {', '.join(sorted(names))}.",
+                hint="use the names of the pod's containers (or '*' in set_image).",
+            )
+    for c in containers:
+        cname = str(c.get("name"))
+        new_image = (req.set_image or {}).get(cname) or (req.set_image or {}).get("*")
+        if new_image and new_image != c.get("image"):
+            changes.append(f"{cname}: image {c.get('image')} -> {new_image}")
+            c["image"] = new_image
+        if req.replace_command and cname in req.replace_command:
+            c["command"] = list(req.replace_command[cname])
+            c.pop("args", None)
+            changes.append(f"{cname}: command replaced by {shlex.join(c['command'])}")
+        for probe, keep in (
+            ("livenessProbe", req.keep_liveness),
+            ("readinessProbe", req.keep_readiness),
+            ("startupProbe", req.keep_startup),
+        ):
+            if not keep and c.pop(probe, None) is not None:
+                changes.append(f"{cname}: {probe} removed")
+
+    debugger: str | None = None
+    if req.add_debugger:
+        debugger = ""
+        while not debugger or debugger in names:
+            debugger = f"debugger-{suffix()}"
+        dbg: dict[str, Any] = {
+            "name": debugger,
+            "image": image,
+            "command": ["sleep", str(req.ttl_seconds)],
+            "terminationMessagePolicy": "File",
+        }
+        if req.env:
+            dbg["env"] = [{"name": k, "value": v} for k, v in req.env.items()]
+        dbg = apply_profile(req.profile, dbg)
+        containers.append(dbg)
+        changes.append(f"added container {debugger} ({image}, profile {req.profile})")
+    spec["containers"] = containers
+    if req.share_processes and not spec.get("shareProcessNamespace"):
+        spec["shareProcessNamespace"] = True
+        changes.append("shareProcessNamespace: true (every container sees every process)")
+    elif not req.share_processes and spec.get("shareProcessNamespace"):
+        spec["shareProcessNamespace"] = False
+        changes.append("shareProcessNamespace: false")
+
+    manifest = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": req.namespace, "labels": labels, "annotations": annotations},
+        "spec": spec,
+    }
+    argv = ["kubectl", "debug", "-n", req.namespace, source, f"--copy-to={name}", f"--profile={req.profile}"]
+    argv.append(f"--share-processes={str(req.share_processes).lower()}")
+    if req.same_node:
+        argv.append("--same-node")
+    argv += [f"--set-image={k}={v}" for k, v in (req.set_image or {}).items()]
+    for flag, keep in (
+        ("labels", req.keep_labels),
+        ("annotations", req.keep_annotations),
+        ("liveness", req.keep_liveness),
+        ("readiness", req.keep_readiness),
+        ("startup", req.keep_startup),
+    ):
+        if keep:
+            argv.append(f"--keep-{flag}=true")
+    if not req.keep_init_containers:
+        argv.append("--keep-init-containers=false")
+    if debugger:
+        argv += [f"--image={image}", "-c", debugger, "--", "sleep", str(req.ttl_seconds)]
+    kubectl = " ".join(shlex.quote(a) for a in argv)
+    if req.replace_command:
+        kubectl += "  # plus one more kubectl debug --copy-to per replaced command (-c <container> -- argv)"
+    return CopyPlan(
+        name=name,
+        debugger=debugger,
+        manifest=manifest,
+        changes=changes,
+        warnings=warnings,
+        expires_at=expires,
+        kubectl=kubectl,
+    )

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from k8s_debug_mcp.tools.copies import copy_expiry
 from k8s_debug_mcp.tools.errors import DebugError, Forbidden, InvalidTarget, NotFound
 from k8s_debug_mcp.tools.gateway import KubeGateway
 from k8s_debug_mcp.tools.models import (
@@ -23,14 +24,25 @@ from k8s_debug_mcp.tools.models import (
     PodStatusResult,
     Termination,
 )
-from k8s_debug_mcp.tools.patches import MARKER_EXPIRES, MARKER_KEY
-from k8s_debug_mcp.tools.podview import container_entries, parse_time, summarize_pod
+from k8s_debug_mcp.tools.patches import ANN_SOURCE, MARKER_EXPIRES, MARKER_KEY
+from k8s_debug_mcp.tools.podview import container_entries, format_age, format_duration, parse_time, summarize_pod
 from k8s_debug_mcp.tools.text import cap_text, clean_text, decode_bytes, one_line
 
 __all__ = ["list_pods", "pod_logs", "pod_status"]
 
 Json = Mapping[str, Any]
 _OWNER_DEPTH: Final = 4
+
+
+def copy_note(pod: Json, now: datetime) -> str | None:
+    """A line about our own debug copies: whose copy it is and whether it expired."""
+    expires = copy_expiry(pod)
+    if expires is None:
+        return None
+    source = _d(_d(pod.get("metadata")).get("annotations")).get(ANN_SOURCE) or "?"
+    if expires <= now:
+        return f"debug copy of {source}, expired {format_age(expires, now)} ago: cleanup can delete it"
+    return f"debug copy of {source}, expires in {format_duration(expires - now)}"
 
 
 def _now() -> datetime:
@@ -83,6 +95,7 @@ async def list_pods(req: ListPodsRequest, *, gateway: KubeGateway) -> ListPodsRe
                 created_at=_opt_str(meta.get("creationTimestamp")),
                 node=_opt_str(spec.get("nodeName")),
                 problem=summary.problem,
+                note=copy_note(pod, now),
             )
         )
     list_meta = _d(pod_list.get("metadata"))
@@ -282,6 +295,7 @@ async def pod_status(req: PodStatusRequest, *, gateway: KubeGateway) -> PodStatu
         qos_class=_opt_str(status.get("qosClass")),
         created_at=_opt_str(meta.get("creationTimestamp")),
         deleting=bool(meta.get("deletionTimestamp")),
+        note=copy_note(pod, now),
         owners=await _owner_chain(gateway, req.namespace, meta),
         conditions=[
             PodConditionInfo(

@@ -17,6 +17,7 @@ __all__ = [
     "PodSummary",
     "container_entries",
     "format_age",
+    "format_duration",
     "parse_time",
     "summarize_pod",
 ]
@@ -43,9 +44,11 @@ def format_age(then: datetime | None, now: datetime) -> str:
     """kubectl-like short durations: 45s, 5m30s, 42m, 3h20m, 20h, 2d4h, 40d, 3y."""
     if then is None:
         return "<unknown>"
-    seconds = int((now - then).total_seconds())
-    if seconds < 0:
-        return "0s"
+    return format_duration(now - then)
+
+
+def format_duration(span: timedelta) -> str:
+    seconds = max(int(span.total_seconds()), 0)
     minutes, hours, days = seconds // 60, seconds // 3600, seconds // 86400
     if seconds < 120:
         return f"{seconds}s"

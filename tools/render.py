@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 
 from k8s_debug_mcp.tools.models import (
     AddDebugContainerResult,
+    CleanupResult,
     ContainerInfo,
+    CopyPodResult,
     ExecResult,
     InspectResult,
     ListPodsResult,
@@ -19,6 +21,8 @@ from k8s_debug_mcp.tools.text import delimit
 
 __all__ = [
     "render_add_debug_container",
+    "render_cleanup",
+    "render_copy_pod",
     "render_exec",
     "render_inspect",
     "render_list_pods",
@@ -70,6 +74,10 @@ def render_list_pods(res: ListPodsResult) -> str:
         if problems:
             lines.append("problems:")
             lines += [f"  {p.name}: {p.problem}" for p in problems]
+        notes = [p for p in res.pods if p.note]
+        if notes:
+            lines.append("notes:")
+            lines += [f"  {p.name}: {p.note}" for p in notes]
     if res.continue_token:
         more = f" (~{res.remaining} more)" if res.remaining else ""
         lines.append(f"more pods{more}: call again with continue_token={res.continue_token}")
@@ -103,6 +111,8 @@ def render_pod_status(res: PodStatusResult) -> str:
     if res.deleting:
         facts.append("being deleted")
     lines = [f"pod {res.namespace}/{res.name}: " + ", ".join(facts)]
+    if res.note:
+        lines.append(f"note: {res.note}")
     if res.owners:
         lines.append(
             "owners: " + " -> ".join(f"{o.kind} {o.name}" + (f" ({o.detail})" if o.detail else "") for o in res.owners)
@@ -228,4 +238,41 @@ def render_inspect(res: InspectResult) -> str:
         lines.append(f"error: {res.error}")
     if res.hint:
         lines.append(f"hint: {res.hint}")
+    return "\n".join(lines)
+
+
+def render_copy_pod(res: CopyPodResult) -> str:
+    dbg = f", debugger {res.debugger}" if res.debugger else ""
+    if res.dry_run:
+        lines = [
+            f"DRY RUN: would create {res.namespace}/{res.name}, a copy of {res.source}{dbg}; nothing was created.",
+            f"server dry run: {res.server_dry_run}",
+        ]
+    else:
+        lines = [
+            f"created copy {res.namespace}/{res.name} of {res.source}{dbg}: {res.phase} on {res.node or '?'}; "
+            f"expires {res.expires_at} (delete with cleanup)."
+        ]
+        if res.debugger:
+            lines.append(f"exec/inspect with container={res.debugger} to see every container's processes.")
+    lines.append("changes vs source:")
+    lines += [f"  - {c}" for c in res.changes] or ["  (none)"]
+    lines += [f"warning: {w}" for w in res.warnings]
+    if res.dry_run:
+        lines.append("manifest: " + json.dumps(res.manifest, separators=(",", ":")))
+        if res.kubectl:
+            lines.append(f"kubectl equivalent: {res.kubectl}")
+    return "\n".join(lines)
+
+
+def render_cleanup(res: CleanupResult) -> str:
+    verb = "would delete" if res.dry_run else "deleted"
+    lines = [
+        f"{verb} {len(res.deleted)} pod(s) in {res.namespace}" + (": " + ", ".join(res.deleted) if res.deleted else "")
+    ]
+    if res.kept:
+        lines.append("kept (not expired): " + ", ".join(res.kept))
+    if res.refused:
+        lines.append("refused:")
+        lines += [f"  - {r}" for r in res.refused]
     return "\n".join(lines)

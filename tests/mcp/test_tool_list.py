@@ -15,7 +15,8 @@ from k8s_debug_mcp.server import Settings, build_server
 pytestmark = pytest.mark.anyio
 
 READ_TOOLS = {"list_pods", "pod_status", "pod_logs"}
-MAX_TOOL_LIST_BYTES = 16_000
+WRITE_TOOLS = {"add_debug_container", "exec", "inspect", "copy_pod", "cleanup"}
+MAX_TOOL_LIST_BYTES = 21_500  # 8 tools with output schemas; peers send ~25 KB for 20 tools without
 
 
 async def tool_list(settings: Settings) -> list[dict[str, Any]]:
@@ -39,6 +40,10 @@ async def test_read_tools_are_annotated_read_only_and_non_destructive() -> None:
             assert tool["annotations"]["destructiveHint"] is False
         assert "outputSchema" in tool
         assert "title" not in json.dumps(tool["inputSchema"]).replace('"title": {', "")
+
+
+async def test_the_full_tool_set_is_small_and_named() -> None:
+    assert {t["name"] for t in await tool_list(Settings(kubeconfig="/nonexistent"))} == READ_TOOLS | WRITE_TOOLS
 
 
 async def test_read_only_mode_registers_only_read_tools() -> None:
