@@ -536,7 +536,6 @@ class CopyPodRequest(Request):
     )
     timeout_seconds: int = Field(90, ge=5, le=600, description="How long to wait for the copy to run.")
 
-
     @property
     def keep_labels(self) -> bool:
         return "labels" in self.keep
