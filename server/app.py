@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from mcp.server import MCPServer
 
 from k8s_debug_mcp import __version__
+from k8s_debug_mcp.server.audit import AuditLog, default_audit_path
 from k8s_debug_mcp.server.catalog import TOOLS
+from k8s_debug_mcp.server.confirm import PlanStore
 from k8s_debug_mcp.server.registry import build_tools
 from k8s_debug_mcp.server.settings import Settings
 from k8s_debug_mcp.tools.gateway import KubeGateway
+from k8s_debug_mcp.tools.policy import Policy
 
 __all__ = ["INSTRUCTIONS", "AppContext", "build_server"]
 
@@ -29,6 +32,12 @@ class AppContext:
 
     settings: Settings
     gateway: KubeGateway
+    audit: AuditLog
+    plans: PlanStore = field(default_factory=PlanStore)
+
+    @property
+    def policy(self) -> Policy:
+        return self.settings.policy
 
 
 def build_server(settings: Settings, *, gateway: KubeGateway | None = None) -> MCPServer[AppContext]:
@@ -36,10 +45,12 @@ def build_server(settings: Settings, *, gateway: KubeGateway | None = None) -> M
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppContext]) -> AsyncIterator[AppContext]:
-        gw = gateway if gateway is not None else KubeGateway(settings.kube)
+        gw = gateway if gateway is not None else KubeGateway(settings.kube, policy=settings.policy)
+        audit = AuditLog(settings.audit_log or default_audit_path())
         try:
-            yield AppContext(settings=settings, gateway=gw)
+            yield AppContext(settings=settings, gateway=gw, audit=audit)
         finally:
+            audit.close()
             if gateway is None:
                 await gw.close()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from k8s_debug_mcp.server.registry import ToolSpec
-from k8s_debug_mcp.tools import copies, debug, pods, render
+from k8s_debug_mcp.tools import copies, debug, pods, preview, render
 from k8s_debug_mcp.tools import exec as exec_tool
 from k8s_debug_mcp.tools import inspect as inspect_tool
 from k8s_debug_mcp.tools.models import (
@@ -31,35 +31,75 @@ __all__ = ["TOOLS"]
 
 
 async def _list_pods(req: ListPodsRequest, app: Any) -> ListPodsResult:
-    return await pods.list_pods(req, gateway=app.gateway)
+    return await pods.list_pods(req, gateway=app.gateway, policy=app.policy)
 
 
 async def _pod_status(req: PodStatusRequest, app: Any) -> PodStatusResult:
-    return await pods.pod_status(req, gateway=app.gateway)
+    return await pods.pod_status(req, gateway=app.gateway, policy=app.policy)
 
 
 async def _pod_logs(req: PodLogsRequest, app: Any) -> PodLogsResult:
-    return await pods.pod_logs(req, gateway=app.gateway)
+    return await pods.pod_logs(req, gateway=app.gateway, policy=app.policy)
 
 
 async def _add_debug_container(req: AddDebugContainerRequest, app: Any) -> AddDebugContainerResult:
-    return await debug.add_debug_container(req, gateway=app.gateway, default_image=app.settings.debug_image)
+    return await debug.add_debug_container(
+        req,
+        gateway=app.gateway,
+        policy=app.policy,
+        default_image=app.settings.debug_image,
+        suffix=debug.suffix_for(preview.request_seed(req)),
+    )
+
+
+async def _preview_add_debug_container(req: AddDebugContainerRequest, app: Any) -> preview.Preview | None:
+    return await preview.preview_add_debug_container(
+        req,
+        gateway=app.gateway,
+        policy=app.policy,
+        default_image=app.settings.debug_image,
+        seed=preview.request_seed(req),
+    )
 
 
 async def _exec(req: ExecRequest, app: Any) -> ExecResult:
-    return await exec_tool.exec_command(req, gateway=app.gateway)
+    return await exec_tool.exec_command(req, gateway=app.gateway, policy=app.policy)
 
 
 async def _inspect(req: InspectRequest, app: Any) -> InspectResult:
-    return await inspect_tool.inspect(req, gateway=app.gateway)
+    return await inspect_tool.inspect(req, gateway=app.gateway, policy=app.policy)
 
 
 async def _copy_pod(req: CopyPodRequest, app: Any) -> CopyPodResult:
-    return await copies.copy_pod(req, gateway=app.gateway, default_image=app.settings.debug_image)
+    return await copies.copy_pod(
+        req,
+        gateway=app.gateway,
+        policy=app.policy,
+        default_image=app.settings.debug_image,
+        suffix=debug.suffix_for(preview.request_seed(req)),
+    )
+
+
+async def _preview_copy_pod(req: CopyPodRequest, app: Any) -> preview.Preview | None:
+    return await preview.preview_copy_pod(
+        req,
+        gateway=app.gateway,
+        policy=app.policy,
+        default_image=app.settings.debug_image,
+        seed=preview.request_seed(req),
+    )
+
+
+async def _preview_exec(req: ExecRequest, app: Any) -> preview.Preview | None:
+    return await preview.preview_exec(req, gateway=app.gateway, policy=app.policy)
+
+
+async def _preview_cleanup(req: CleanupRequest, app: Any) -> preview.Preview | None:
+    return await preview.preview_cleanup(req, gateway=app.gateway, policy=app.policy)
 
 
 async def _cleanup(req: CleanupRequest, app: Any) -> CleanupResult:
-    return await copies.cleanup(req, gateway=app.gateway)
+    return await copies.cleanup(req, gateway=app.gateway, policy=app.policy)
 
 
 TOOLS: tuple[ToolSpec[Any, Any], ...] = (
@@ -116,6 +156,7 @@ TOOLS: tuple[ToolSpec[Any, Any], ...] = (
         run=_add_debug_container,
         render=render.render_add_debug_container,
         read_only=False,
+        preview=_preview_add_debug_container,
         destructive=False,
         idempotent=False,
     ),
@@ -132,6 +173,7 @@ TOOLS: tuple[ToolSpec[Any, Any], ...] = (
         run=_exec,
         render=render.render_exec,
         read_only=False,
+        preview=_preview_exec,
         destructive=True,
         idempotent=False,
     ),
@@ -163,6 +205,7 @@ TOOLS: tuple[ToolSpec[Any, Any], ...] = (
         run=_copy_pod,
         render=render.render_copy_pod,
         read_only=False,
+        preview=_preview_copy_pod,
         destructive=False,
         idempotent=False,
     ),
@@ -178,6 +221,7 @@ TOOLS: tuple[ToolSpec[Any, Any], ...] = (
         run=_cleanup,
         render=render.render_cleanup,
         read_only=False,
+        preview=_preview_cleanup,
         destructive=True,
         idempotent=True,
     ),

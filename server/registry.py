@@ -15,17 +15,29 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
+from mcp.server.elicitation import AcceptedElicitation, CancelledElicitation, DeclinedElicitation, ElicitationResult
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.resolve import Elicit, Resolve
 from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import WithJsonSchema
 
+from k8s_debug_mcp.server.audit import AuditUnavailable
+from k8s_debug_mcp.server.confirm import (
+    Approval,
+    Gate,
+    args_digest,
+    caller_of,
+    confirmation_request,
+    supports_elicitation,
+)
 from k8s_debug_mcp.server.errors import describe_debug_error, describe_validation_error
 from k8s_debug_mcp.server.logging import get_logger
 from k8s_debug_mcp.tools.errors import DebugError
 from k8s_debug_mcp.tools.models import Request, Result
+from k8s_debug_mcp.tools.preview import Preview, digest
 
 __all__ = ["ToolSpec", "build_tools", "compact_schema"]
 
@@ -44,6 +56,8 @@ class ToolSpec(Generic[Req, Res]):
     """(request, app context) -> result; the app context carries gateway, policy, settings."""
     render: Callable[[Res], str]
     read_only: bool
+    preview: Callable[[Req, Any], Awaitable[Preview | None]] | None = None
+    """(request, app context) -> what the user approves; None: no confirmation (or nothing would change)."""
     destructive: bool = False
     idempotent: bool = True
 
@@ -97,17 +111,99 @@ def _canonical_fields(req: BaseModel) -> dict[str, Any]:
     return {k: data[k] for k in ("namespace", "pod") if data.get(k) is not None}
 
 
+def _audit_args(req: BaseModel) -> dict[str, Any]:
+    """The request as the audit log keeps it: stdin only as a digest."""
+    data = req.model_dump(mode="json", exclude_none=True)
+    if isinstance(data.get("stdin"), str):
+        data["stdin"] = "sha256:" + digest(data["stdin"])
+    return data
+
+
+def _resolver(spec: ToolSpec[Any, Any]) -> Callable[..., Awaitable[Any]]:
+    """Runs before the tool body: previews a mutation and asks the user where the client can."""
+
+    async def resolve(ctx: Context[Any, Any], **arguments: Any) -> Elicit[Approval] | Gate:
+        app = ctx.request_context.lifespan_context
+        try:
+            req = spec.request.model_validate(arguments)
+        except ValidationError:
+            return Gate("skip")  # the handler reports the bad arguments
+        if spec.preview is None or not app.policy.confirm or getattr(req, "dry_run", False):
+            return Gate("skip")
+        if getattr(req, "plan_id", None):
+            return Gate("skip")  # redeemed (and checked against a fresh preview) by the handler
+        try:
+            preview = await spec.preview(req, app)
+        except DebugError:
+            return Gate("skip")  # the tool body raises the same refusal with its full message
+        if preview is None:
+            return Gate("skip")  # nothing would change (e.g. a running debugger is reused)
+        if not supports_elicitation(ctx):
+            return Gate("no_elicitation", preview)
+        return Elicit(f"{preview.summary}\n\nApprove this change?", Approval)
+
+    params = [inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)]
+    annotations: dict[str, Any] = {"ctx": Context, "return": Elicit[Approval] | Gate}
+    for name in spec.request.model_fields:
+        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=Any))
+        annotations[name] = Any
+    resolve.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    resolve.__annotations__ = annotations
+    resolve.__name__ = resolve.__qualname__ = f"confirm_{spec.name}"
+    return resolve
+
+
+async def _confirm(
+    spec: ToolSpec[Any, Any],
+    req: BaseModel,
+    arguments: dict[str, Any],
+    approval: Any,
+    ctx: Context[Any, Any],
+) -> None:
+    """Return when the change may go ahead; raise ToolError otherwise."""
+    app = ctx.request_context.lifespan_context
+    if spec.preview is None or not app.policy.confirm or getattr(req, "dry_run", False):
+        return
+    plan_id = getattr(req, "plan_id", None)
+    if plan_id:
+        app.plans.redeem(
+            plan_id,
+            tool=spec.name,
+            args=args_digest(spec.name, arguments),
+            preview=await spec.preview(req, app),
+            caller=caller_of(ctx),
+        )
+        return
+    if isinstance(approval, DeclinedElicitation | CancelledElicitation):
+        raise ToolError("The user declined this change. Nothing was changed.")
+    value = approval.data if isinstance(approval, AcceptedElicitation) else approval
+    if isinstance(value, Approval):
+        if value.approve:
+            return
+        raise ToolError("The user did not approve this change. Nothing was changed.")
+    if isinstance(value, Gate) and value.kind == "no_elicitation" and value.preview is not None:
+        plan = app.plans.issue(
+            tool=spec.name, args=args_digest(spec.name, arguments), preview=value.preview, caller=caller_of(ctx)
+        )
+        raise ToolError(confirmation_request(spec.name, value.preview, plan))
+    # Gate("skip"): nothing to confirm, or the tool body will refuse with its own message.
+
+
 def _handler(spec: ToolSpec[Any, Any]) -> Callable[..., Awaitable[CallToolResult]]:
     log = get_logger("k8s_debug_mcp.tool")
     input_schema = spec.request.model_json_schema()
     properties: dict[str, Any] = input_schema.get("properties", {})
     if "$defs" in input_schema:
         raise TypeError(f"{spec.name}: request models must have flat fields (found $defs)")
+    mutating = not spec.read_only
 
-    async def handler(ctx: Context[Any, Any], **arguments: Any) -> CallToolResult:
+    async def handler(ctx: Context[Any, Any], approval: Any = None, **arguments: Any) -> CallToolResult:
         started = time.perf_counter()
         outcome = "ok"
+        error: str | None = None
         fields: dict[str, Any] = {}
+        req: BaseModel | None = None
+        app = ctx.request_context.lifespan_context
         try:
             try:
                 req = spec.request.model_validate(arguments)
@@ -116,16 +212,25 @@ def _handler(spec: ToolSpec[Any, Any]) -> Callable[..., Awaitable[CallToolResult
                 raise ToolError(describe_validation_error(exc, tool=spec.name)) from None
             fields = _canonical_fields(req)
             try:
-                res = await spec.run(req, ctx.request_context.lifespan_context)
+                if mutating:
+                    app.audit.check()
+                    await _confirm(spec, req, arguments, approval, ctx)
+                res = await spec.run(req, app)
             except DebugError as exc:
                 outcome = exc.kind
                 raise ToolError(describe_debug_error(exc)) from None
+            except AuditUnavailable as exc:
+                outcome = "audit_unavailable"
+                raise ToolError(f"Refused: {exc}. Mutations need a working audit log.") from None
             text = spec.render(res)
             return CallToolResult(
                 content=[TextContent(type="text", text=text)],
                 structured_content=res.model_dump(mode="json"),
             )
-        except ToolError:
+        except ToolError as exc:
+            if outcome == "ok":
+                outcome = "refused"
+            error = str(exc)
             raise
         except BaseException as exc:
             outcome = "cancelled" if not isinstance(exc, Exception) else "crash"
@@ -133,16 +238,17 @@ def _handler(spec: ToolSpec[Any, Any]) -> Callable[..., Awaitable[CallToolResult
                 log.exception("tool crashed", tool=spec.name)
             raise
         finally:
-            log.info(
-                "tool_call",
-                tool=spec.name,
-                **fields,
-                outcome=outcome,
-                duration_ms=round((time.perf_counter() - started) * 1000, 1),
-            )
+            duration = round((time.perf_counter() - started) * 1000, 1)
+            log.info("tool_call", tool=spec.name, **fields, outcome=outcome, duration_ms=duration)
+            if mutating and req is not None:
+                await _audit(app, spec, req, ctx, outcome, error)
 
     params = [inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)]
     annotations: dict[str, Any] = {"ctx": Context}
+    if mutating:
+        approval_type = Annotated[ElicitationResult[Approval], Resolve(_resolver(spec))]
+        params.append(inspect.Parameter("approval", inspect.Parameter.KEYWORD_ONLY, annotation=approval_type))
+        annotations["approval"] = approval_type
     required = set(input_schema.get("required", []))
     for name, field in spec.request.model_fields.items():
         annotation = Annotated[Any, WithJsonSchema(properties[name])]
@@ -156,6 +262,31 @@ def _handler(spec: ToolSpec[Any, Any]) -> Callable[..., Awaitable[CallToolResult
     handler.__name__ = spec.name
     handler.__qualname__ = spec.name
     return handler
+
+
+async def _audit(
+    app: Any, spec: ToolSpec[Any, Any], req: BaseModel, ctx: Context[Any, Any], outcome: str, error: str | None
+) -> None:
+    """One line per attempt. A failed write turns a success into an error (the change itself stands)."""
+    args = _audit_args(req)
+    try:
+        await app.audit.record(
+            {
+                "caller": caller_of(ctx),
+                "tool": spec.name,
+                "namespace": args.get("namespace"),
+                "pod": args.get("pod"),
+                "dry_run": bool(args.get("dry_run", False)),
+                "args": args,
+                "args_digest": args_digest(spec.name, args),
+                "outcome": outcome,
+                "error": error[:500] if error else None,
+            }
+        )
+    except AuditUnavailable as exc:
+        get_logger("k8s_debug_mcp.audit").error("audit_write_failed", tool=spec.name, error=str(exc))
+        if error is None:
+            raise ToolError(f"The change was applied, but its audit line could not be written: {exc}.") from None
 
 
 def build_tools(specs: Iterable[ToolSpec[Any, Any]], *, read_only: bool) -> list[Tool]:

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from k8s_debug_mcp.tools.gateway import KubeSettings
+from k8s_debug_mcp.tools.policy import Policy
 
 __all__ = ["LogLevel", "Settings", "Transport"]
 
@@ -34,8 +35,13 @@ class Settings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     log_level: LogLevel = "info"
-    read_only: bool = Field(False, description="register only the read tools")
     debug_image: str = Field("busybox:1.37", description="default image of debug containers")
+    policy: Policy = Field(default_factory=Policy)
+    audit_log: str | None = Field(None, description="append-only JSON lines of every mutation attempt")
+
+    @property
+    def read_only(self) -> bool:
+        return self.policy.read_only
 
     @field_validator("host")
     @classmethod

@@ -32,6 +32,27 @@ WAIT_S = 60
 
 
 @pytest.fixture(scope="session")
+def audit_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("audit")
+
+
+def server_settings(kubeconfig: str, audit_log: Path | str, **policy: Any) -> Any:
+    """Settings for an in-process server: confirmation off unless a test turns it on."""
+    from k8s_debug_mcp.server import Settings
+    from k8s_debug_mcp.tools.policy import Policy
+
+    return Settings(kubeconfig=kubeconfig, audit_log=str(audit_log), policy=Policy(**{"confirm": False, **policy}))
+
+
+@pytest.fixture
+def make_settings(audit_dir: Path) -> Callable[..., Any]:
+    def make(kubeconfig: str, **policy: Any) -> Any:
+        return server_settings(kubeconfig, audit_dir / "audit.jsonl", **policy)
+
+    return make
+
+
+@pytest.fixture(scope="session")
 def anyio_backend() -> str:
     return "asyncio"  # kubernetes_asyncio is asyncio-only
 

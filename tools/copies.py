@@ -10,8 +10,16 @@ from k8s_debug_mcp.tools.debug import FAIL_FAST_REASONS
 from k8s_debug_mcp.tools.errors import DebugError, KubeApiError, NotFound, StartFailed, WaitTimeout
 from k8s_debug_mcp.tools.gateway import KubeGateway
 from k8s_debug_mcp.tools.models import CleanupRequest, CleanupResult, CopyPodRequest, CopyPodResult
-from k8s_debug_mcp.tools.patches import ANN_EXPIRES, MANAGED_BY, MANAGED_BY_LABEL, plan_pod_copy, random_suffix
+from k8s_debug_mcp.tools.patches import (
+    ANN_EXPIRES,
+    MANAGED_BY,
+    MANAGED_BY_LABEL,
+    CopyPlan,
+    plan_pod_copy,
+    random_suffix,
+)
 from k8s_debug_mcp.tools.podview import container_entries, parse_time
+from k8s_debug_mcp.tools.policy import Policy
 from k8s_debug_mcp.tools.text import one_line
 from k8s_debug_mcp.tools.waiting import wait_for_pod
 
@@ -64,17 +72,50 @@ def _running_or_failing(pod: Json) -> str | None:
     return None
 
 
+async def checked_source(req: CopyPodRequest, *, gateway: KubeGateway, policy: Policy, image: str) -> Json:
+    """The policy checks that need no pod, then the source pod."""
+    policy.check_namespace(req.namespace)
+    policy.check_write(dry_run=req.dry_run)
+    policy.check_copies()
+    policy.check_ttl(req.ttl_seconds)
+    for swapped in [image, *(req.set_image or {}).values()]:
+        policy.check_image(swapped)
+    return await gateway.get_pod(req.namespace, req.pod)
+
+
+async def named(req: CopyPodRequest, *, gateway: KubeGateway, suffix: Callable[[], str]) -> CopyPodRequest:
+    """The request with a copy name that is free in the namespace (drawn like debugger names)."""
+    if req.name is not None:
+        return req
+    for _ in range(10):
+        candidate = f"{req.pod[:200].rstrip('-.')}-debug-{suffix()}"
+        try:
+            await gateway.get_pod(req.namespace, candidate)
+        except NotFound:
+            return req.model_copy(update={"name": candidate})
+    raise DebugError(f"Could not find a free name for a copy of {req.pod}.", hint="pass name.")
+
+
+def check_debugger_profile(req: CopyPodRequest, plan: CopyPlan, *, policy: Policy) -> None:
+    if plan.debugger is not None:
+        debugger = next(c for c in plan.manifest["spec"]["containers"] if c["name"] == plan.debugger)
+        policy.check_profile(req.profile, debugger)
+
+
 async def copy_pod(
     req: CopyPodRequest,
     *,
     gateway: KubeGateway,
+    policy: Policy,
     default_image: str,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     suffix: Callable[[], str] = random_suffix,
 ) -> CopyPodResult:
-    source = await gateway.get_pod(req.namespace, req.pod)
     image = req.image or default_image
+    source = await checked_source(req, gateway=gateway, policy=policy, image=image)
+    req = await named(req, gateway=gateway, suffix=suffix)
     plan = plan_pod_copy(source, req, image=image, now=now(), suffix=suffix)
+    check_debugger_profile(req, plan, policy=policy)
     base: dict[str, Any] = {
         "namespace": req.namespace,
         "source": req.pod,
@@ -114,8 +155,12 @@ async def cleanup(
     req: CleanupRequest,
     *,
     gateway: KubeGateway,
+    policy: Policy,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> CleanupResult:
+    policy.check_namespace(req.namespace)
+    policy.check_write(dry_run=req.dry_run)
+    policy.check_cleanup()
     at = now()
     candidates: list[Json] = []
     refused: list[str] = []

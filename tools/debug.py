@@ -9,8 +9,16 @@ from typing import Any, Final
 from k8s_debug_mcp.tools.errors import DebugError, KubeApiError, StartFailed, WaitTimeout
 from k8s_debug_mcp.tools.gateway import KubeGateway
 from k8s_debug_mcp.tools.models import AddDebugContainerRequest, AddDebugContainerResult
-from k8s_debug_mcp.tools.patches import MARKER_EXPIRES, MARKER_KEY, DebugPlan, plan_debug_container, random_suffix
+from k8s_debug_mcp.tools.patches import (
+    MARKER_EXPIRES,
+    MARKER_KEY,
+    DebugPlan,
+    plan_debug_container,
+    random_suffix,
+    seeded_suffix,
+)
 from k8s_debug_mcp.tools.podview import parse_time
+from k8s_debug_mcp.tools.policy import Policy
 from k8s_debug_mcp.tools.text import one_line
 from k8s_debug_mcp.tools.waiting import wait_for_pod
 
@@ -65,7 +73,20 @@ def _state(cs: Json) -> tuple[str, str | None, str | None]:
     return "waiting", None, None
 
 
-def _reusable(pod: Json, key: str, now: datetime) -> tuple[Json, str] | None:
+def suffix_for(seed: str | None) -> Callable[[], str]:
+    return seeded_suffix(seed) if seed else random_suffix
+
+
+async def checked_pod(req: AddDebugContainerRequest, *, gateway: KubeGateway, policy: Policy, image: str) -> Json:
+    """The policy checks that need no pod, then the pod."""
+    policy.check_namespace(req.namespace)
+    policy.check_write(dry_run=req.dry_run)
+    policy.check_ttl(req.ttl_seconds)
+    policy.check_image(image)
+    return await gateway.get_pod(req.namespace, req.pod)
+
+
+def reusable(pod: Json, key: str, now: datetime) -> tuple[Json, str] | None:
     """The newest ephemeral container of ours with the same spec key that is running or starting."""
     for container in reversed((pod.get("spec") or {}).get("ephemeralContainers") or []):
         if not isinstance(container, Mapping) or marker(container, MARKER_KEY) != key:
@@ -113,18 +134,20 @@ async def add_debug_container(
     req: AddDebugContainerRequest,
     *,
     gateway: KubeGateway,
+    policy: Policy,
     default_image: str,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     suffix: Callable[[], str] = random_suffix,
 ) -> AddDebugContainerResult:
     image = req.image or default_image
-    pod = await gateway.get_pod(req.namespace, req.pod)
+    pod = await checked_pod(req, gateway=gateway, policy=policy, image=image)
     at = now()
     plan = plan_debug_container(pod, req, image=image, now=at, suffix=suffix)
+    policy.check_profile(req.profile, plan.container)
     api = API_PATH.format(ns=req.namespace, pod=req.pod)
     warnings = list(plan.warnings)
 
-    existing = _reusable(pod, plan.key, at) if req.reuse else None
+    existing = reusable(pod, plan.key, at) if req.reuse else None
     if existing is not None and not req.dry_run:
         container, _ = existing
         name = str(container.get("name"))
@@ -140,7 +163,9 @@ async def add_debug_container(
             warnings=warnings,
             api=api,
         )
-    if existing is not None:
+    if existing is None:
+        policy.check_debug_container_count(len((pod.get("spec") or {}).get("ephemeralContainers") or []))
+    else:
         warnings.append(
             f"a running debugger with the same spec exists ({existing[0].get('name')}); a real call reuses it"
         )

@@ -11,8 +11,9 @@ from k8s_debug_mcp.tools.debug import debugger_status, marker
 from k8s_debug_mcp.tools.errors import InvalidTarget
 from k8s_debug_mcp.tools.gateway import KubeGateway
 from k8s_debug_mcp.tools.models import ExecRequest, ExecResult
-from k8s_debug_mcp.tools.patches import MARKER_KEY
+from k8s_debug_mcp.tools.patches import MANAGED_BY, MANAGED_BY_LABEL, MARKER_KEY
 from k8s_debug_mcp.tools.podview import container_entries
+from k8s_debug_mcp.tools.policy import Policy
 from k8s_debug_mcp.tools.text import StreamCapture, one_line
 
 __all__ = ["exec_command", "explain_exit"]
@@ -32,6 +33,17 @@ def _running_debugger(pod: Json) -> str | None:
             if "running" in (debugger_status(pod, name).get("state") or {}):
                 return name
     return None
+
+
+def _is_ours(pod: Json, container: str) -> bool:
+    """A debugger we added, or any container of a pod copy we made."""
+    labels = (pod.get("metadata") or {}).get("labels") or {}
+    if labels.get(MANAGED_BY_LABEL) == MANAGED_BY:
+        return True
+    return any(
+        isinstance(c, Mapping) and c.get("name") == container and marker(c, MARKER_KEY) is not None
+        for c in (pod.get("spec") or {}).get("ephemeralContainers") or []
+    )
 
 
 def _check_running(pod: Json, pod_name: str, container: str) -> None:
@@ -90,7 +102,10 @@ def _exit_code(status: Json | None) -> tuple[int | None, str | None]:
     return None, one_line(str(status.get("message") or status.get("reason") or "exec failed"), 400)
 
 
-async def exec_command(req: ExecRequest, *, gateway: KubeGateway) -> ExecResult:
+async def checked_container(req: ExecRequest, *, gateway: KubeGateway, policy: Policy) -> str:
+    """The container exec will run in, after every policy and state check."""
+    policy.check_namespace(req.namespace)
+    policy.check_write(dry_run=False)
     pod = await gateway.get_pod(req.namespace, req.pod)
     container = req.container or _running_debugger(pod)
     if container is None:
@@ -99,6 +114,12 @@ async def exec_command(req: ExecRequest, *, gateway: KubeGateway) -> ExecResult:
             hint="call add_debug_container first, or pass container.",
         )
     _check_running(pod, req.pod, container)
+    policy.check_exec_target(req.namespace, container, ours=_is_ours(pod, container))
+    return container
+
+
+async def exec_command(req: ExecRequest, *, gateway: KubeGateway, policy: Policy) -> ExecResult:
+    container = await checked_container(req, gateway=gateway, policy=policy)
 
     out, err = StreamCapture(req.max_output_bytes), StreamCapture(req.max_output_bytes)
     limit = max(MIN_OVERREAD, OVERREAD_FACTOR * req.max_output_bytes)

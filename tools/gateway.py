@@ -36,6 +36,7 @@ from k8s_debug_mcp.tools.errors import (
     NotFound,
     Unauthorized,
 )
+from k8s_debug_mcp.tools.policy import Policy
 from k8s_debug_mcp.tools.text import one_line
 
 __all__ = ["Json", "KubeGateway", "KubeSettings", "error_from_status"]
@@ -147,8 +148,9 @@ def _unreachable(host: str, exc: BaseException) -> ClusterUnavailable:
 class KubeGateway:
     """One ApiClient for the process, created lazily on first use inside the event loop."""
 
-    def __init__(self, settings: KubeSettings) -> None:
+    def __init__(self, settings: KubeSettings, *, policy: Policy | None = None) -> None:
         self._settings = settings
+        self._policy = policy or Policy()
         self._api: k8s.ApiClient | None = None
         self._ws: WsApiClient | None = None
         self._configuration: k8s.Configuration | None = None
@@ -355,6 +357,7 @@ class KubeGateway:
 
     async def patch_ephemeral_containers(self, namespace: str, pod: str, body: Json, *, dry_run: bool) -> Json:
         """PATCH pods/NAME/ephemeralcontainers with a strategic merge patch (content type explicit)."""
+        self._policy.check_write(dry_run=dry_run)  # transport guard: every write, whoever calls
         kwargs: dict[str, Any] = {
             "_content_type": STRATEGIC_MERGE,
             "_preload_content": False,
@@ -411,6 +414,7 @@ class KubeGateway:
     # -- pods: create and delete (copies) ---------------------------------------------
 
     async def create_pod(self, namespace: str, body: Json, *, dry_run: bool) -> Json:
+        self._policy.check_write(dry_run=dry_run)  # transport guard: every write, whoever calls
         kwargs: dict[str, Any] = {"_preload_content": False, "_request_timeout": REQUEST_TIMEOUT_S}
         if dry_run:
             kwargs["dry_run"] = "All"
@@ -427,6 +431,7 @@ class KubeGateway:
         dryRun travels in the DeleteOptions body: with a body, the API server ignores the
         query parameter of the same name (a dry run sent as ?dryRun=All deletes for real).
         """
+        self._policy.check_write(dry_run=dry_run)  # transport guard: every write, whoever calls
         options: dict[str, Any] = {"preconditions": {"uid": uid}, "propagationPolicy": "Background"}
         if dry_run:
             options["dryRun"] = ["All"]
@@ -455,6 +460,7 @@ class KubeGateway:
         (exit code for a finished command), or None when reading stopped early. Closing
         happens in every case, including timeouts and cancellation by the caller.
         """
+        self._policy.check_write(dry_run=False)  # transport guard
         action = f"exec in {namespace}/{pod} container {container}"
         await self._client()
         if self._ws is None:

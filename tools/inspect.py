@@ -9,6 +9,7 @@ from k8s_debug_mcp.tools.errors import InvalidRequest
 from k8s_debug_mcp.tools.exec import exec_command
 from k8s_debug_mcp.tools.gateway import KubeGateway
 from k8s_debug_mcp.tools.models import ExecRequest, InspectRequest, InspectResult, ProcessRow
+from k8s_debug_mcp.tools.policy import Policy
 
 __all__ = ["inspect", "parse_ps"]
 
@@ -29,7 +30,7 @@ def parse_ps(output: str) -> list[ProcessRow]:
     return rows
 
 
-async def inspect(req: InspectRequest, *, gateway: KubeGateway) -> InspectResult:
+async def inspect(req: InspectRequest, *, gateway: KubeGateway, policy: Policy) -> InspectResult:
     path: str | None = None
     if req.what == "processes":
         argv = ["ps", "-o", "pid,user,args"]
@@ -48,6 +49,7 @@ async def inspect(req: InspectRequest, *, gateway: KubeGateway) -> InspectResult
             max_output_bytes=req.max_bytes + 1,
         ),
         gateway=gateway,
+        policy=policy,
     )
     hint = res.hint
     if "permission denied" in res.stderr.lower():

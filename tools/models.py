@@ -187,6 +187,7 @@ class ListPodsResult(Result):
     namespace: str | None = Field(description="null when all namespaces were listed")
     pods: list[PodRow]
     scanned: int = Field(description="pods examined on this page before filtering")
+    hidden_by_policy: int = 0
     problems_only: bool
     continue_token: str | None = Field(None, description="pass back to get the next page")
     remaining: int | None = Field(None, description="the API server's estimate of pods after this page")
@@ -382,6 +383,9 @@ class AddDebugContainerRequest(Request):
     reuse: bool = Field(True, description="Return a running debugger with the same spec instead of adding one.")
     dry_run: bool = Field(False, description="Preview: the patch and the API server's dry-run verdict; no change.")
     timeout_seconds: int = Field(60, ge=5, le=600, description="How long to wait for the debugger to run.")
+    plan_id: str | None = Field(
+        None, max_length=64, description="From a confirmation preview: apply exactly that previewed change."
+    )
 
 
 class AddDebugContainerResult(Result):
@@ -419,6 +423,9 @@ class ExecRequest(Request):
     timeout_seconds: int = Field(30, ge=1, le=300)
     max_output_bytes: int = Field(16_384, ge=256, le=262_144, description="Cap per stream (head and tail kept).")
     stdin: str | None = Field(None, max_length=65_536, description="Text sent to the command's stdin, then EOF.")
+    plan_id: str | None = Field(
+        None, max_length=64, description="From a confirmation preview: apply exactly that previewed change."
+    )
 
 
 class ExecResult(Result):
@@ -535,6 +542,9 @@ class CopyPodRequest(Request):
         False, description="Preview: the manifest, a diff against the source and the server's verdict."
     )
     timeout_seconds: int = Field(90, ge=5, le=600, description="How long to wait for the copy to run.")
+    plan_id: str | None = Field(
+        None, max_length=64, description="From a confirmation preview: apply exactly that previewed change."
+    )
 
     @property
     def keep_labels(self) -> bool:
@@ -584,6 +594,9 @@ class CleanupRequest(Request):
     )
     expired_only: bool = Field(False, description="Only copies past their expiry.")
     dry_run: bool = Field(False, description="List what would be deleted; delete nothing.")
+    plan_id: str | None = Field(
+        None, max_length=64, description="From a confirmation preview: apply exactly that previewed change."
+    )
 
 
 class CleanupResult(Result):

@@ -37,6 +37,8 @@ __all__ = [
     "plan_debug_container",
     "plan_pod_copy",
     "random_suffix",
+    "seeded_suffix",
+    "timeless",
 ]
 
 # kubectl's alphabet for generated names (no vowels, no confusable characters).
@@ -62,6 +64,32 @@ Json = Mapping[str, Any]
 
 def random_suffix(n: int = 5) -> str:
     return "".join(secrets.choice(NAME_ALPHABET) for _ in range(n))
+
+
+def seeded_suffix(seed: str, n: int = 5) -> Callable[[], str]:
+    """Deterministic name suffixes from a seed: a preview and its confirmed apply pick the same name."""
+    counter = 0
+
+    def draw() -> str:
+        nonlocal counter
+        digest = hashlib.sha256(f"{seed}/{counter}".encode()).digest()
+        counter += 1
+        return "".join(NAME_ALPHABET[b % len(NAME_ALPHABET)] for b in digest[:n])
+
+    return draw
+
+
+def timeless(body: Any) -> Any:
+    """A change body without its clock-dependent parts (expiry markers, creation stamps)."""
+    if isinstance(body, dict):
+        return {
+            k: timeless(v)
+            for k, v in body.items()
+            if k not in (ANN_CREATED, ANN_EXPIRES) and not (k == "value" and body.get("name") == MARKER_EXPIRES)
+        }
+    if isinstance(body, list):
+        return [timeless(v) for v in body]
+    return body
 
 
 def container_names(pod: Json) -> set[str]:

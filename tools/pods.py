@@ -26,6 +26,7 @@ from k8s_debug_mcp.tools.models import (
 )
 from k8s_debug_mcp.tools.patches import ANN_SOURCE, MARKER_EXPIRES, MARKER_KEY
 from k8s_debug_mcp.tools.podview import container_entries, format_age, format_duration, parse_time, summarize_pod
+from k8s_debug_mcp.tools.policy import Policy
 from k8s_debug_mcp.tools.text import cap_text, clean_text, decode_bytes, one_line
 
 __all__ = ["list_pods", "pod_logs", "pod_status"]
@@ -68,7 +69,9 @@ def _opt_int(value: object) -> int | None:
 # -- list_pods ----------------------------------------------------------------------
 
 
-async def list_pods(req: ListPodsRequest, *, gateway: KubeGateway) -> ListPodsResult:
+async def list_pods(req: ListPodsRequest, *, gateway: KubeGateway, policy: Policy) -> ListPodsResult:
+    if req.namespace is not None:
+        policy.check_namespace(req.namespace)
     now = _now()
     pod_list = await gateway.list_pods(
         req.namespace,
@@ -78,6 +81,11 @@ async def list_pods(req: ListPodsRequest, *, gateway: KubeGateway) -> ListPodsRe
         continue_token=req.continue_token,
     )
     items = [i for i in pod_list.get("items") or [] if isinstance(i, Mapping)]
+    hidden = 0
+    if req.namespace is None and not policy.all_namespaces_allowed:
+        visible = [i for i in items if policy.namespace_allowed(str(_d(i.get("metadata")).get("namespace")))]
+        hidden = len(items) - len(visible)
+        items = visible
     rows: list[PodRow] = []
     for pod in items:
         summary = summarize_pod(pod, now)
@@ -103,6 +111,7 @@ async def list_pods(req: ListPodsRequest, *, gateway: KubeGateway) -> ListPodsRe
         namespace=req.namespace,
         pods=rows,
         scanned=len(items),
+        hidden_by_policy=hidden,
         problems_only=req.problems_only,
         continue_token=_opt_str(list_meta.get("continue"), 8192),
         remaining=_opt_int(list_meta.get("remainingItemCount")),
@@ -267,7 +276,8 @@ def distinct_events(items: list[Json], limit: int) -> tuple[list[EventInfo], int
     return shown, max(len(ordered) - limit, 0)
 
 
-async def pod_status(req: PodStatusRequest, *, gateway: KubeGateway) -> PodStatusResult:
+async def pod_status(req: PodStatusRequest, *, gateway: KubeGateway, policy: Policy) -> PodStatusResult:
+    policy.check_namespace(req.namespace)
     now = _now()
     pod = await gateway.get_pod(req.namespace, req.pod)
     meta, spec, status = _d(pod.get("metadata")), _d(pod.get("spec")), _d(pod.get("status"))
@@ -340,7 +350,8 @@ def _choose_container(pod: Json, wanted: str | None) -> tuple[str, str | None]:
     return regular[0], f"defaulted to container {regular[0]} out of: {listing}"
 
 
-async def pod_logs(req: PodLogsRequest, *, gateway: KubeGateway) -> PodLogsResult:
+async def pod_logs(req: PodLogsRequest, *, gateway: KubeGateway, policy: Policy) -> PodLogsResult:
+    policy.check_namespace(req.namespace)
     pod = await gateway.get_pod(req.namespace, req.pod)
     container, note = _choose_container(pod, req.container)
     try:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 from mcp import Client
@@ -15,6 +15,6 @@ def era(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-async def client(kubeconfig: str, era: str) -> AsyncIterator[Client]:
-    async with Client(build_server(Settings(kubeconfig=kubeconfig)), mode=era) as c:
+async def client(kubeconfig: str, era: str, make_settings: Callable[..., Settings]) -> AsyncIterator[Client]:
+    async with Client(build_server(make_settings(kubeconfig)), mode=era) as c:
         yield c

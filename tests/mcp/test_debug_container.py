@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -86,7 +87,9 @@ async def test_a_real_call_adds_a_running_debugger_and_a_second_identical_call_r
     assert other["container"] != a["container"]
 
 
-async def test_a_retry_after_a_lost_response_does_not_duplicate(kubeconfig: str, seeded: Seeded, kube: Kube) -> None:
+async def test_a_retry_after_a_lost_response_does_not_duplicate(
+    kubeconfig: str, seeded: Seeded, kube: Kube, make_settings: Callable[..., Settings]
+) -> None:
     """The first attempt's PATCH reached the server but its answer never came back."""
     req = AddDebugContainerRequest(namespace=seeded.namespace, pod=seeded.slim_pod, target="app")
     gw = KubeGateway(KubeSettings(kubeconfig=kubeconfig))
@@ -96,7 +99,7 @@ async def test_a_retry_after_a_lost_response_does_not_duplicate(kubeconfig: str,
         await gw.patch_ephemeral_containers(seeded.namespace, seeded.slim_pod, plan.patch, dry_run=False)
     finally:
         await gw.close()
-    async with Client(build_server(Settings(kubeconfig=kubeconfig))) as client:
+    async with Client(build_server(make_settings(kubeconfig))) as client:
         res = data(await add(client, namespace=seeded.namespace, pod=seeded.slim_pod, target="app"))
     assert res["reused"] is True
     assert res["container"] == plan.name
@@ -170,15 +173,23 @@ def restricted_pod(name: str) -> dict[str, Any]:
 
 
 async def test_pod_security_restricted_admits_the_restricted_profile_and_refuses_sysadmin(
-    client: Client, kube: Kube, namespace: str
+    kubeconfig: str, kube: Kube, namespace: str, make_settings: Callable[..., Settings]
 ) -> None:
     kube.run("label", "namespace", namespace, "pod-security.kubernetes.io/enforce=restricted")
     kube.apply(namespace, restricted_pod("locked"))
     kube.wait_until("locked running", lambda: kube.get(namespace, "pod", "locked")["status"].get("phase") == "Running")
-    ok = await add(
-        client, namespace=namespace, pod="locked", target="app", profile="restricted", run_as_target=True, dry_run=True
-    )
-    refused = await add(client, namespace=namespace, pod="locked", target="app", profile="sysadmin", dry_run=True)
+    every_profile = ["legacy", "general", "baseline", "restricted", "netadmin", "sysadmin"]
+    async with Client(build_server(make_settings(kubeconfig, profiles=every_profile))) as client:
+        ok = await add(
+            client,
+            namespace=namespace,
+            pod="locked",
+            target="app",
+            profile="restricted",
+            run_as_target=True,
+            dry_run=True,
+        )
+        refused = await add(client, namespace=namespace, pod="locked", target="app", profile="sysadmin", dry_run=True)
     assert data(ok)["server_dry_run"].startswith("accepted"), data(ok)["server_dry_run"]
     verdict = data(refused)["server_dry_run"]
     assert verdict.startswith("rejected (HTTP 403)")
@@ -187,10 +198,10 @@ async def test_pod_security_restricted_admits_the_restricted_profile_and_refuses
 
 
 async def test_a_read_only_identity_is_refused_naming_the_subresource(
-    kube: Kube, seeded: Seeded, tmp_path: Path
+    kube: Kube, seeded: Seeded, tmp_path: Path, make_settings: Callable[..., Settings]
 ) -> None:
     cfg = restricted_kubeconfig(kube, seeded.namespace, tmp_path)
-    async with Client(build_server(Settings(kubeconfig=cfg))) as client:
+    async with Client(build_server(make_settings(cfg))) as client:
         res = await add(client, namespace=seeded.namespace, pod=seeded.slim_pod)
     assert res.is_error
     assert 'cannot patch resource "pods/ephemeralcontainers"' in text(res)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -74,9 +75,9 @@ def open_sockets() -> int:
 
 
 async def test_a_hanging_command_returns_at_the_timeout_and_leaves_no_connection(
-    kubeconfig: str, seeded: Seeded
+    kubeconfig: str, seeded: Seeded, make_settings: Callable[..., Settings]
 ) -> None:
-    async with Client(build_server(Settings(kubeconfig=kubeconfig))) as client:
+    async with Client(build_server(make_settings(kubeconfig))) as client:
         await client.call_tool("add_debug_container", {"namespace": seeded.namespace, "pod": seeded.slim_pod})
         warm = await run(client, seeded, ["true"])
         assert data(warm)["exit_code"] == 0
@@ -125,10 +126,10 @@ async def test_an_unknown_container_lists_the_real_ones(client: Client, seeded: 
 
 
 async def test_exec_forbidden_by_rbac_names_get_and_create_on_pods_exec(
-    kube: Kube, seeded: Seeded, tmp_path: Path
+    kube: Kube, seeded: Seeded, tmp_path: Path, make_settings: Callable[..., Settings]
 ) -> None:
     cfg = restricted_kubeconfig(kube, seeded.namespace, tmp_path)
-    async with Client(build_server(Settings(kubeconfig=cfg))) as client:
+    async with Client(build_server(make_settings(cfg, exec_any_container_in=["*"]))) as client:
         res = await client.call_tool(
             "exec", {"namespace": seeded.namespace, "pod": seeded.slim_pod, "container": "app", "command": ["ps"]}
         )
@@ -140,3 +141,14 @@ async def test_exec_forbidden_by_rbac_names_get_and_create_on_pods_exec(
 async def test_argv_is_never_run_through_a_shell(client: Client, seeded: Seeded, debugger: str) -> None:
     sc = data(await run(client, seeded, ["echo", "$(id)", ";", "rm -rf /", "`whoami`"]))
     assert sc["stdout"] == "$(id) ; rm -rf / `whoami`\n"
+
+
+async def test_exec_into_an_app_container_is_refused_by_policy_unless_enabled(
+    client: Client, seeded: Seeded, kubeconfig: str, make_settings: Callable[..., Settings]
+) -> None:
+    args = {"namespace": seeded.namespace, "pod": seeded.slim_pod, "container": "app", "command": ["true"]}
+    refused = await client.call_tool("exec", args)
+    assert refused.is_error
+    assert "refused by policy setting 'exec_any_container_in'" in text(refused)
+    async with Client(build_server(make_settings(kubeconfig, exec_any_container_in=["t-*"]))) as allowed:
+        assert data(await allowed.call_tool("exec", args))["exit_code"] == 0

@@ -11,6 +11,7 @@ from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 
 from k8s_debug_mcp.server import Settings, build_server
+from k8s_debug_mcp.tools.policy import Policy
 
 pytestmark = pytest.mark.anyio
 
@@ -47,7 +48,7 @@ async def test_the_full_tool_set_is_small_and_named() -> None:
 
 
 async def test_read_only_mode_registers_only_read_tools() -> None:
-    names = {t["name"] for t in await tool_list(Settings(kubeconfig="/nonexistent", read_only=True))}
+    names = {t["name"] for t in await tool_list(Settings(kubeconfig="/nonexistent", policy=Policy(read_only=True)))}
     assert names == READ_TOOLS
 
 

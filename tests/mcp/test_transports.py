@@ -11,6 +11,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,9 +30,11 @@ def rpc(proc: subprocess.Popen[str], msg: dict[str, Any]) -> None:
     proc.stdin.flush()
 
 
-def test_stdio_carries_only_protocol_on_stdout_and_json_logs_on_stderr(kubeconfig: str, seeded: Seeded) -> None:
+def test_stdio_carries_only_protocol_on_stdout_and_json_logs_on_stderr(
+    kubeconfig: str, seeded: Seeded, tmp_path: Path
+) -> None:
     proc = subprocess.Popen(
-        [*SERVER, "--kubeconfig", kubeconfig],
+        [*SERVER, "--kubeconfig", kubeconfig, "--no-confirm", "--audit-log", str(tmp_path / "audit.jsonl")],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -95,10 +98,20 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def http_server(kubeconfig: str) -> Iterator[str]:
+def http_server(kubeconfig: str, tmp_path: Path) -> Iterator[str]:
     port = free_port()
     proc = subprocess.Popen(
-        [*SERVER, "--kubeconfig", kubeconfig, "--transport", "streamable-http", "--port", str(port)],
+        [
+            *SERVER,
+            "--kubeconfig",
+            kubeconfig,
+            "--transport",
+            "streamable-http",
+            "--port",
+            str(port),
+            "--audit-log",
+            str(tmp_path / "audit.jsonl"),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         cwd="/",

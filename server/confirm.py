@@ -1,0 +1,114 @@
+"""Confirmation of mutations: MCP elicitation where the client can, a one-time plan id otherwise.
+
+Flow for a write tool call that is not a dry run, while the policy asks for confirmation:
+1. The resolver (runs before the tool body, in both protocol eras) previews the change.
+   A client with form elicitation is asked "Approve this change?" with the preview.
+2. A client without elicitation gets a tool error carrying the preview and a plan id;
+   the model shows the preview to the user and, on their yes, calls again with plan_id.
+3. A plan id works once, for ten minutes, for the same caller, tool and arguments, and
+   only while the change it previewed is still exactly the change that would be made.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal
+
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import BaseModel, Field
+
+from k8s_debug_mcp.tools.preview import Preview, digest
+
+__all__ = ["Approval", "Gate", "PlanStore", "args_digest", "caller_of", "supports_elicitation"]
+
+PLAN_TTL_S: Final = 600.0
+MAX_PLANS: Final = 1000
+
+
+class Approval(BaseModel):
+    approve: bool = Field(description="Apply this change to the cluster?")
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """What the resolver decided when it did not ask the user."""
+
+    kind: Literal["skip", "no_elicitation"]
+    preview: Preview | None = None
+
+
+def supports_elicitation(ctx: Context[Any, Any]) -> bool:
+    caps = ctx.client_capabilities
+    elicitation = caps.elicitation if caps is not None else None
+    return elicitation is not None and (elicitation.form is not None or elicitation.url is None)
+
+
+def caller_of(ctx: Context[Any, Any]) -> str:
+    """Who is calling, as far as the transport tells: the OAuth client id, else the client's name."""
+    client_id = getattr(ctx, "client_id", None)
+    if client_id:
+        return str(client_id)
+    try:
+        info = ctx.request_context.session.client_params
+        name = info.client_info.name if info is not None else None
+    except AttributeError:
+        name = None
+    return f"client:{name}" if name else "local"
+
+
+def args_digest(tool: str, arguments: dict[str, Any]) -> str:
+    return digest({"tool": tool, "args": {k: v for k, v in arguments.items() if k not in ("plan_id", "dry_run")}})
+
+
+@dataclass
+class _Plan:
+    tool: str
+    args: str
+    body: str
+    caller: str
+    expires: float
+
+
+@dataclass
+class PlanStore:
+    """In-memory, per server process (a multi-replica HTTP deployment needs sticky sessions)."""
+
+    _plans: dict[str, _Plan] = field(default_factory=dict)
+
+    def issue(self, *, tool: str, args: str, preview: Preview, caller: str) -> str:
+        now = time.monotonic()
+        for key in [k for k, p in self._plans.items() if p.expires < now]:
+            del self._plans[key]
+        if len(self._plans) >= MAX_PLANS:
+            del self._plans[min(self._plans, key=lambda k: self._plans[k].expires)]
+        plan_id = "plan-" + secrets.token_urlsafe(12)
+        self._plans[plan_id] = _Plan(tool, args, preview.digest, caller, now + PLAN_TTL_S)
+        return plan_id
+
+    def redeem(self, plan_id: str, *, tool: str, args: str, preview: Preview | None, caller: str) -> None:
+        """Consume a plan or raise ToolError saying why it does not apply."""
+        plan = self._plans.pop(plan_id, None)
+        if plan is None or plan.expires < time.monotonic():
+            raise ToolError("Unknown or expired plan_id (plans work once, for 10 minutes). Nothing was changed.")
+        if plan.tool != tool or plan.caller != caller or plan.args != args:
+            raise ToolError(
+                "This plan_id was issued for a different call; use the same tool and arguments as the preview. "
+                "Nothing was changed."
+            )
+        if preview is None or preview.digest != plan.body:
+            raise ToolError(
+                "The cluster changed since the preview, so the change would differ from what was approved. "
+                "Nothing was changed; call again without plan_id for a fresh preview."
+            )
+
+
+def confirmation_request(tool: str, preview: Preview, plan_id: str) -> str:
+    return (
+        "Confirmation required: this server changes the cluster only with the user's yes, and this client "
+        "cannot ask them directly. Show the user this preview; if they approve, call "
+        f'{tool} again with the same arguments plus plan_id="{plan_id}" (valid once, for 10 minutes).\n\n'
+        f"{preview.summary}"
+    )

@@ -1,0 +1,164 @@
+"""Policy: what this server may do, checked on every request (intent) and every write (transport).
+
+One frozen object built at start-up from the config file, flags and environment. Each
+refusal raises PolicyDenied naming the setting that refused it.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterable, Mapping
+from typing import Any, Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from k8s_debug_mcp.tools.errors import PolicyDenied
+from k8s_debug_mcp.tools.models import DebugProfile
+
+__all__ = ["DEFAULT_DEBUG_IMAGES", "Policy", "effective_profile"]
+
+DEFAULT_DEBUG_IMAGES: Final = (
+    "busybox:*",
+    "busybox@sha256:*",
+    "docker.io/library/busybox:*",
+    "nicolaka/netshoot:*",
+    "docker.io/nicolaka/netshoot:*",
+    "k8s-debug-mcp.local/*",
+)
+_PTRACE: Final = frozenset({"SYS_PTRACE"})
+_NETADMIN: Final = frozenset({"SYS_PTRACE", "NET_ADMIN", "NET_RAW"})
+
+
+def effective_profile(container: Mapping[str, Any]) -> Literal["general", "netadmin", "sysadmin"] | None:
+    """The least privileged profile that grants what a container's securityContext asks for.
+
+    Judged on the final container (after `custom`), so a partial spec cannot smuggle in
+    privileges the profile setting forbids. None means nothing beyond the pod's defaults.
+    """
+    sc = container.get("securityContext") or {}
+    if sc.get("privileged") or (sc.get("allowPrivilegeEscalation") is True and sc.get("runAsUser") == 0):
+        return "sysadmin"
+    added = frozenset(str(c).upper().removeprefix("CAP_") for c in (sc.get("capabilities") or {}).get("add") or [])
+    if not added:
+        return None
+    if added <= _PTRACE:
+        return "general"
+    if added <= _NETADMIN:
+        return "netadmin"
+    return "sysadmin"
+
+
+class Policy(BaseModel):
+    """Every setting with its safe default. Field names are the config file's keys."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    read_only: bool = Field(False, description="register only read tools; the gateway refuses every write")
+    preview_only: bool = Field(False, description="writes only as server-side dry runs")
+    confirm: bool = Field(True, description="mutations need the user's yes (elicitation or plan id)")
+    allowed_namespaces: tuple[str, ...] = Field(("*",), description="globs")
+    denied_namespaces: tuple[str, ...] = Field((), description="globs; deny wins over allow")
+    debug_images: tuple[str, ...] = Field(DEFAULT_DEBUG_IMAGES, description="globs for debug and set_image images")
+    profiles: tuple[DebugProfile, ...] = Field(
+        ("legacy", "general", "baseline", "restricted"), description="profiles allowed; add netadmin/sysadmin"
+    )
+    exec_any_container_in: tuple[str, ...] = Field(
+        (), description="namespace globs where exec may enter app containers, not only our debuggers"
+    )
+    max_debug_containers_per_pod: int = Field(5, ge=1, le=50)
+    max_ttl_seconds: int = Field(4 * 3600, ge=60, le=7 * 24 * 3600)
+    allow_copies: bool = True
+    allow_cleanup: bool = True
+
+    @field_validator("allowed_namespaces", "denied_namespaces", "debug_images", "exec_any_container_in")
+    @classmethod
+    def _no_empty_globs(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not v.strip() for v in values):
+            raise ValueError("empty patterns are not allowed")
+        return values
+
+    # -- intent checks ----------------------------------------------------------------
+
+    def namespace_allowed(self, namespace: str) -> bool:
+        if any(fnmatch.fnmatchcase(namespace, g) for g in self.denied_namespaces):
+            return False
+        return any(fnmatch.fnmatchcase(namespace, g) for g in self.allowed_namespaces)
+
+    @property
+    def all_namespaces_allowed(self) -> bool:
+        return self.allowed_namespaces == ("*",) and not self.denied_namespaces
+
+    def check_namespace(self, namespace: str) -> None:
+        if not self.namespace_allowed(namespace):
+            setting = (
+                "denied_namespaces"
+                if any(fnmatch.fnmatchcase(namespace, g) for g in self.denied_namespaces)
+                else "allowed_namespaces"
+            )
+            raise PolicyDenied(f"Namespace {namespace} is off limits for this server", setting=setting)
+
+    def check_write(self, *, dry_run: bool) -> None:
+        if self.read_only:
+            raise PolicyDenied("This server is read-only", setting="read_only")
+        if self.preview_only and not dry_run:
+            raise PolicyDenied(
+                "This server only previews changes", setting="preview_only", hint="call again with dry_run=true."
+            )
+
+    def check_image(self, image: str) -> None:
+        if not any(fnmatch.fnmatchcase(image, g) for g in self.debug_images):
+            raise PolicyDenied(
+                f"Image {image} is not an allowed debug image",
+                setting="debug_images",
+                hint="allowed: " + ", ".join(self.debug_images[:8]),
+            )
+
+    def check_profile(self, requested: DebugProfile, container: Mapping[str, Any]) -> None:
+        if requested not in self.profiles:
+            raise PolicyDenied(
+                f"Profile {requested} is not allowed",
+                setting="profiles",
+                hint="allowed: " + ", ".join(self.profiles),
+            )
+        effective = effective_profile(container)
+        if effective is not None and effective not in self.profiles:
+            raise PolicyDenied(
+                f"The container's securityContext amounts to the {effective} profile, which is not allowed",
+                setting="profiles",
+                hint="drop the added capabilities or privileged mode from custom.",
+            )
+
+    def check_ttl(self, ttl_seconds: int) -> None:
+        if ttl_seconds > self.max_ttl_seconds:
+            raise PolicyDenied(
+                f"ttl_seconds {ttl_seconds} is over the limit of {self.max_ttl_seconds}", setting="max_ttl_seconds"
+            )
+
+    def check_debug_container_count(self, existing: int) -> None:
+        if existing >= self.max_debug_containers_per_pod:
+            raise PolicyDenied(
+                f"The pod already has {existing} ephemeral containers (limit {self.max_debug_containers_per_pod}); "
+                "they can never be removed",
+                setting="max_debug_containers_per_pod",
+                hint="reuse a running debugger (same arguments) or copy the pod.",
+            )
+
+    def check_exec_target(self, namespace: str, container: str, *, ours: bool) -> None:
+        if ours or any(fnmatch.fnmatchcase(namespace, g) for g in self.exec_any_container_in):
+            return
+        raise PolicyDenied(
+            f"exec into {container}, which is not a debugger this server created, is not allowed in {namespace}",
+            setting="exec_any_container_in",
+            hint="add a debugger with add_debug_container target=<container> and exec there.",
+        )
+
+    def check_copies(self) -> None:
+        if not self.allow_copies:
+            raise PolicyDenied("Pod copies are disabled", setting="allow_copies")
+
+    def check_cleanup(self) -> None:
+        if not self.allow_cleanup:
+            raise PolicyDenied("Deleting pods is disabled", setting="allow_cleanup")
+
+    def visible(self, namespaces: Iterable[str]) -> list[str]:
+        return [ns for ns in namespaces if self.namespace_allowed(ns)]
