@@ -1,0 +1,215 @@
+"""Guardrails through MCP against the real API server: confirmation, audit, policy refusals."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import Client
+from mcp.types import ElicitRequestParams, ElicitResult
+
+from k8s_debug_mcp.server import Settings, build_server
+from tests.conftest import Kube, Seeded, server_settings
+from tests.mcp.util import data, text
+
+pytestmark = [pytest.mark.anyio, pytest.mark.cluster]
+
+
+def ephemeral(kube: Kube, namespace: str, pod: str) -> list[str]:
+    return [c["name"] for c in kube.get(namespace, "pod", pod)["spec"].get("ephemeralContainers") or []]
+
+
+def answering(approve: bool | None, seen: list[str]) -> Any:
+    async def callback(context: Any, params: ElicitRequestParams) -> ElicitResult:
+        seen.append(params.message)
+        if approve is None:
+            return ElicitResult(action="decline")
+        return ElicitResult(action="accept", content={"approve": approve})
+
+    return callback
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_elicitation_shows_the_preview_and_applies_on_yes(
+    kubeconfig: str, seeded: Seeded, kube: Kube, tmp_path: Path, mode: str
+) -> None:
+    seen: list[str] = []
+    settings = server_settings(kubeconfig, tmp_path / "audit.jsonl", confirm=True)
+    async with Client(build_server(settings), mode=mode, elicitation_callback=answering(True, seen)) as client:
+        res = await client.call_tool(
+            "add_debug_container", {"namespace": seeded.namespace, "pod": seeded.slim_pod, "target": "app"}
+        )
+    assert not res.is_error, text(res)
+    name = data(res)["container"]
+    assert len(seen) == 1
+    assert seen[0].startswith(f"Add ephemeral container {name} to pod {seeded.namespace}/{seeded.slim_pod}.")
+    assert "can never be removed" in seen[0]
+    assert ephemeral(kube, seeded.namespace, seeded.slim_pod) == [name]
+
+
+@pytest.mark.parametrize("approve", [False, None], ids=["answered-no", "declined"])
+async def test_a_no_changes_nothing(
+    kubeconfig: str, seeded: Seeded, kube: Kube, tmp_path: Path, approve: bool | None
+) -> None:
+    seen: list[str] = []
+    settings = server_settings(kubeconfig, tmp_path / "audit.jsonl", confirm=True)
+    async with Client(build_server(settings), elicitation_callback=answering(approve, seen)) as client:
+        res = await client.call_tool("copy_pod", {"namespace": seeded.namespace, "pod": seeded.slim_pod})
+    assert res.is_error
+    assert "Nothing was changed" in text(res)
+    assert seen
+    assert seen[0].startswith(f"Create pod {seeded.namespace}/")
+    assert len(kube.get(seeded.namespace, "pods")["items"]) == 2
+
+
+async def test_without_elicitation_a_plan_id_confirms_exactly_once(
+    kubeconfig: str, seeded: Seeded, kube: Kube, tmp_path: Path
+) -> None:
+    settings = server_settings(kubeconfig, tmp_path / "audit.jsonl", confirm=True)
+    args = {"namespace": seeded.namespace, "pod": seeded.slim_pod, "target": "app"}
+    async with Client(build_server(settings)) as client:
+        first = await client.call_tool("add_debug_container", args)
+        assert first.is_error
+        body = text(first)
+        assert "Confirmation required" in body
+        assert ephemeral(kube, seeded.namespace, seeded.slim_pod) == []
+        plan_id = body.split('plan_id="', 1)[1].split('"', 1)[0]
+
+        other = await client.call_tool("add_debug_container", {**args, "target": "sidecar", "plan_id": plan_id})
+        assert other.is_error
+        assert "issued for a different call" in text(other)
+
+        first = await client.call_tool("add_debug_container", args)
+        plan_id = text(first).split('plan_id="', 1)[1].split('"', 1)[0]
+        applied = await client.call_tool("add_debug_container", {**args, "plan_id": plan_id})
+        assert not applied.is_error, text(applied)
+        name = data(applied)["container"]
+        assert name in body  # the preview named the container that was added
+
+        again = await client.call_tool("add_debug_container", {**args, "reuse": False, "plan_id": plan_id})
+        assert again.is_error
+        assert "Unknown or expired plan_id" in text(again)
+    assert ephemeral(kube, seeded.namespace, seeded.slim_pod) == [name]
+
+
+async def test_dry_runs_and_reads_need_no_confirmation(kubeconfig: str, seeded: Seeded, tmp_path: Path) -> None:
+    settings = server_settings(kubeconfig, tmp_path / "audit.jsonl", confirm=True)
+    async with Client(build_server(settings)) as client:
+        dry = await client.call_tool(
+            "copy_pod", {"namespace": seeded.namespace, "pod": seeded.slim_pod, "dry_run": True}
+        )
+        read = await client.call_tool("pod_status", {"namespace": seeded.namespace, "pod": seeded.slim_pod})
+    assert not dry.is_error, text(dry)
+    assert not read.is_error
+
+
+async def test_every_mutation_attempt_is_one_audit_line(kubeconfig: str, seeded: Seeded, tmp_path: Path) -> None:
+    log = tmp_path / "audit.jsonl"
+    settings = server_settings(kubeconfig, log, denied_namespaces=["kube-*"])
+    async with Client(build_server(settings)) as client:
+        await client.call_tool("add_debug_container", {"namespace": seeded.namespace, "pod": seeded.slim_pod})
+        await client.call_tool(
+            "exec",
+            {"namespace": seeded.namespace, "pod": seeded.slim_pod, "command": ["true"], "stdin": "secret input"},
+        )
+        await client.call_tool("copy_pod", {"namespace": seeded.namespace, "pod": seeded.slim_pod, "dry_run": True})
+        await client.call_tool("cleanup", {"namespace": "kube-system"})
+        await client.call_tool("list_pods", {"namespace": seeded.namespace})
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [(e["tool"], e["outcome"], e["dry_run"]) for e in lines] == [
+        ("add_debug_container", "ok", False),
+        ("exec", "ok", False),
+        ("copy_pod", "ok", True),
+        ("cleanup", "PolicyDenied", False),
+    ]
+    assert "refused by policy setting 'denied_namespaces'" in lines[3]["error"]
+    assert "secret input" not in log.read_text()
+    assert lines[1]["args"]["stdin"].startswith("sha256:")
+    assert all(e["caller"] for e in lines)
+
+
+async def test_concurrent_mutations_never_interleave_audit_lines(
+    kubeconfig: str, seeded: Seeded, tmp_path: Path
+) -> None:
+    log = tmp_path / "audit.jsonl"
+    async with Client(build_server(server_settings(kubeconfig, log))) as client:
+        calls = [
+            client.call_tool(
+                "copy_pod",
+                {"namespace": seeded.namespace, "pod": seeded.slim_pod, "dry_run": True, "name": f"copy-{i}"},
+            )
+            for i in range(20)
+        ]
+        results = await asyncio.gather(*calls)
+    assert all(not r.is_error for r in results)
+    lines = log.read_text().splitlines()
+    assert len(lines) == 20
+    assert sorted(json.loads(line)["args"]["name"] for line in lines) == sorted(f"copy-{i}" for i in range(20))
+
+
+async def test_a_broken_audit_log_refuses_mutations(kubeconfig: str, seeded: Seeded, tmp_path: Path) -> None:
+    blocked = tmp_path / "not-a-dir"
+    blocked.write_text("")
+    async with Client(build_server(server_settings(kubeconfig, blocked / "audit.jsonl"))) as client:
+        res = await client.call_tool("add_debug_container", {"namespace": seeded.namespace, "pod": seeded.slim_pod})
+    assert res.is_error
+    assert "Mutations need a working audit log" in text(res)
+
+
+@pytest.mark.parametrize(
+    ("policy", "tool", "args", "setting"),
+    [
+        ({"denied_namespaces": ["t-*"]}, "pod_status", {"pod": "x"}, "denied_namespaces"),
+        ({"allowed_namespaces": ["prod-*"]}, "pod_logs", {"pod": "x"}, "allowed_namespaces"),
+        ({}, "add_debug_container", {"image": "evil.example/miner:1"}, "debug_images"),
+        ({}, "add_debug_container", {"profile": "sysadmin"}, "profiles"),
+        ({}, "add_debug_container", {"custom": {"securityContext": {"privileged": True}}}, "profiles"),
+        ({}, "add_debug_container", {"ttl_seconds": 86_400}, "max_ttl_seconds"),
+        ({"preview_only": True}, "add_debug_container", {}, "preview_only"),
+        ({"allow_copies": False}, "copy_pod", {}, "allow_copies"),
+        ({}, "copy_pod", {"set_image": {"app": "evil.example/x:1"}}, "debug_images"),
+        ({"allow_cleanup": False}, "cleanup", {}, "allow_cleanup"),
+    ],
+)
+async def test_each_refusal_names_the_setting(
+    kubeconfig: str,
+    seeded: Seeded,
+    make_settings: Callable[..., Settings],
+    policy: dict[str, Any],
+    tool: str,
+    args: dict[str, Any],
+    setting: str,
+) -> None:
+    base = {"namespace": seeded.namespace} | ({"pod": seeded.slim_pod} if tool != "cleanup" else {})
+    async with Client(build_server(make_settings(kubeconfig, **policy))) as client:
+        res = await client.call_tool(tool, base | args)
+    assert res.is_error
+    assert f"refused by policy setting '{setting}'" in text(res)
+
+
+async def test_listing_all_namespaces_hides_denied_ones(
+    kubeconfig: str, seeded: Seeded, make_settings: Callable[..., Settings]
+) -> None:
+    async with Client(build_server(make_settings(kubeconfig, denied_namespaces=[seeded.namespace]))) as client:
+        res = data(await client.call_tool("list_pods", {"label_selector": "app in (slim,slim-crash)"}))
+    assert seeded.namespace not in {p["namespace"] for p in res["pods"]}
+    assert res["hidden_by_policy"] >= 2
+
+
+async def test_read_only_mode_refuses_writes_in_the_gateway_too(kubeconfig: str) -> None:
+    from k8s_debug_mcp.tools.errors import PolicyDenied
+    from k8s_debug_mcp.tools.gateway import KubeGateway, KubeSettings
+    from k8s_debug_mcp.tools.policy import Policy
+
+    gw = KubeGateway(KubeSettings(kubeconfig=kubeconfig), policy=Policy(read_only=True))
+    try:
+        with pytest.raises(PolicyDenied, match="read_only"):
+            await gw.create_pod("default", {"metadata": {"name": "x"}}, dry_run=True)
+        with pytest.raises(PolicyDenied, match="read_only"):
+            await gw.exec_stream("default", "x", container="c", argv=["true"], stdin=None, on_output=lambda c, d: True)
+    finally:
+        await gw.close()
