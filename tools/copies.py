@@ -20,6 +20,7 @@ from k8s_debug_mcp.tools.patches import (
 )
 from k8s_debug_mcp.tools.podview import container_entries, parse_time
 from k8s_debug_mcp.tools.policy import Policy
+from k8s_debug_mcp.tools.redact import mask_pod_env
 from k8s_debug_mcp.tools.text import one_line
 from k8s_debug_mcp.tools.waiting import wait_for_pod
 
@@ -116,6 +117,10 @@ async def copy_pod(
     req = await named(req, gateway=gateway, suffix=suffix)
     plan = plan_pod_copy(source, req, image=image, now=now(), suffix=suffix)
     check_debugger_profile(req, plan, policy=policy)
+    shown, masked = mask_pod_env(plan.manifest)
+    warnings = list(plan.warnings)
+    if masked:
+        warnings.append(f"{masked} secret-looking env value(s) are shown as [masked] (the copy gets the real ones)")
     base: dict[str, Any] = {
         "namespace": req.namespace,
         "source": req.pod,
@@ -124,8 +129,8 @@ async def copy_pod(
         "dry_run": req.dry_run,
         "expires_at": plan.expires_at.isoformat().replace("+00:00", "Z"),
         "changes": plan.changes,
-        "warnings": plan.warnings,
-        "manifest": plan.manifest,
+        "warnings": warnings,
+        "manifest": shown,
         "kubectl": plan.kubectl,
     }
     if req.dry_run:

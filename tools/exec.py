@@ -14,6 +14,7 @@ from k8s_debug_mcp.tools.models import ExecRequest, ExecResult
 from k8s_debug_mcp.tools.patches import MANAGED_BY, MANAGED_BY_LABEL, MARKER_KEY
 from k8s_debug_mcp.tools.podview import container_entries
 from k8s_debug_mcp.tools.policy import Policy
+from k8s_debug_mcp.tools.redact import mask_text
 from k8s_debug_mcp.tools.text import StreamCapture, one_line
 
 __all__ = ["exec_command", "explain_exit"]
@@ -152,14 +153,17 @@ async def exec_command(req: ExecRequest, *, gateway: KubeGateway, policy: Policy
         hint = f"no exit within {req.timeout_seconds}s; the stream was closed (the process may still run)."
     elif over:
         hint = f"output passed {limit} bytes; the stream was closed. Narrow the command (head, grep, tail)."
+    stdout, masked_out = mask_text(out.text())
+    stderr, masked_err = mask_text(err.text())
     return ExecResult(
         namespace=req.namespace,
         pod=req.pod,
         container=container,
         command=list(req.command),
         exit_code=code,
-        stdout=out.text(),
-        stderr=err.text(),
+        stdout=stdout,
+        stderr=stderr,
+        masked=masked_out + masked_err,
         stdout_bytes=out.total,
         stderr_bytes=err.total,
         truncated=out.truncated or err.truncated,

@@ -297,6 +297,7 @@ class PodLogsResult(Result):
     text: str = Field(description="untrusted log text, control characters stripped")
     lines: int
     truncated: bool = Field(description="older output was cut to honour limit_bytes")
+    masked: int = Field(0, description="secret-looking values replaced by [masked]")
     note: str | None = None
 
 
@@ -441,6 +442,7 @@ class ExecResult(Result):
     truncated: bool
     timed_out: bool
     output_limit_hit: bool = Field(description="reading stopped because the output was far over the cap")
+    masked: int = Field(0, description="secret-looking values replaced by [masked]")
     duration_ms: int
     error: str | None = Field(None, description="why the command could not run, from the runtime")
     hint: str | None = None

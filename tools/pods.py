@@ -27,6 +27,7 @@ from k8s_debug_mcp.tools.models import (
 from k8s_debug_mcp.tools.patches import ANN_SOURCE, MARKER_EXPIRES, MARKER_KEY
 from k8s_debug_mcp.tools.podview import container_entries, format_age, format_duration, parse_time, summarize_pod
 from k8s_debug_mcp.tools.policy import Policy
+from k8s_debug_mcp.tools.redact import mask_text
 from k8s_debug_mcp.tools.text import cap_text, clean_text, decode_bytes, one_line
 
 __all__ = ["list_pods", "pod_logs", "pod_status"]
@@ -249,7 +250,7 @@ def distinct_events(items: list[Json], limit: int) -> tuple[list[EventInfo], int
         key = (
             str(ev.get("type") or "Normal"),
             str(ev.get("reason") or ""),
-            one_line(str(ev.get("message") or ""), 300),
+            mask_text(one_line(str(ev.get("message") or ""), 300))[0],
         )
         count = _opt_int(_d(ev.get("series")).get("count")) or _opt_int(ev.get("count")) or 1
         seen = _event_time(ev)
@@ -373,7 +374,7 @@ async def pod_logs(req: PodLogsRequest, *, gateway: KubeGateway, policy: Policy)
             ) from None
         raise
     capped = cap_text(clean_text(decode_bytes(raw)), req.limit_bytes, keep="tail")
-    text = capped.text
+    text, masked = mask_text(capped.text)
     return PodLogsResult(
         namespace=req.namespace,
         pod=req.pod,
@@ -382,5 +383,6 @@ async def pod_logs(req: PodLogsRequest, *, gateway: KubeGateway, policy: Policy)
         text=text,
         lines=text.count("\n") + (1 if text and not text.endswith("\n") else 0),
         truncated=cut or capped.truncated,
+        masked=masked,
         note=note,
     )

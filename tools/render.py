@@ -169,6 +169,8 @@ def render_pod_logs(res: PodLogsResult) -> str:
     lines = [head]
     if res.note:
         lines.append(f"note: {res.note}")
+    if res.masked:
+        lines.append(f"{res.masked} secret-looking value(s) masked")
     lines.append(delimit(f"logs {res.pod}/{res.container}", res.text) if res.text else "(no output)")
     return "\n".join(lines)
 
@@ -213,6 +215,8 @@ def render_exec(res: ExecResult) -> str:
         lines.append(f"error: {res.error}")
     if res.hint:
         lines.append(f"hint: {res.hint}")
+    if res.masked:
+        lines.append(f"{res.masked} secret-looking value(s) masked")
     for name, body, total in (("stdout", res.stdout, res.stdout_bytes), ("stderr", res.stderr, res.stderr_bytes)):
         if total:
             lines.append(delimit(f"{name}, {total} bytes", body))

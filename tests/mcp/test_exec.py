@@ -152,3 +152,12 @@ async def test_exec_into_an_app_container_is_refused_by_policy_unless_enabled(
     assert "refused by policy setting 'exec_any_container_in'" in text(refused)
     async with Client(build_server(make_settings(kubeconfig, exec_any_container_in=["t-*"]))) as allowed:
         assert data(await allowed.call_tool("exec", args))["exit_code"] == 0
+
+
+async def test_secret_looking_output_is_masked_and_counted(client: Client, seeded: Seeded, debugger: str) -> None:
+    res = await run(client, seeded, ["echo", "Authorization: Bearer abcdefghijklmnopqrstuvwxyz"])
+    sc = data(res)
+    assert sc["stdout"] == "Authorization: Bearer [masked]\n"
+    assert sc["masked"] == 1
+    assert "abcdefghijklmnop" not in text(res)
+    assert "1 secret-looking value(s) masked" in text(res)

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import pytest
+
+from k8s_debug_mcp.tools.redact import mask_pod_env, mask_text
+
+SECRETS = [
+    ("Authorization: Bearer abcdefghijklmnop", "Authorization: Bearer [masked]"),
+    ("curl -H 'Authorization: Basic dXNlcjpwYXNzd29yZA=='", "curl -H 'Authorization: Basic [masked]'"),
+    ("token: eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW0ifQ.c2lnbmF0dXJlc2ln", "token: [masked]"),
+    ("DB_PASSWORD=hunter22 next", "DB_PASSWORD=[masked] next"),
+    ('{"api_key": "sk-123456789"}', '{"api_key": "[masked]"}'),
+    ("client_secret: abcd1234", "client_secret: [masked]"),
+    ("postgres://app:s3cret@db:5432/x", "postgres://app:[masked]@db:5432/x"),
+    ("-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----\nafter", "[masked]\nafter"),
+    ("-----BEGIN PRIVATE KEY-----\nMIIE cut off", "[masked]"),
+    ("key AKIAABCDEFGHIJKLMNOP used", "key [masked] used"),
+    ("ghp_" + "a" * 36, "[masked]"),
+]
+
+
+@pytest.mark.parametrize(("raw", "shown"), SECRETS)
+def test_secrets_are_masked_and_counted(raw: str, shown: str) -> None:
+    text, count = mask_text(raw)
+    assert text == shown
+    assert count == 1
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["GET /health 200 took 5ms", "status=ok replicas=3", "token bucket refilled", "password policy updated", ""],
+)
+def test_ordinary_lines_are_left_alone(line: str) -> None:
+    assert mask_text(line) == (line, 0)
+
+
+def test_pod_env_values_with_secret_names_are_masked_for_display_only() -> None:
+    pod = {
+        "spec": {
+            "containers": [
+                {
+                    "name": "app",
+                    "env": [
+                        {"name": "DB_PASSWORD", "value": "hunter2"},
+                        {"name": "API_TOKEN", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}},
+                        {"name": "LOG_LEVEL", "value": "debug"},
+                    ],
+                }
+            ]
+        }
+    }
+    shown, count = mask_pod_env(pod)
+    env = shown["spec"]["containers"][0]["env"]
+    assert count == 1
+    assert env[0] == {"name": "DB_PASSWORD", "value": "[masked]"}
+    assert env[1]["valueFrom"]["secretKeyRef"]["name"] == "s"
+    assert env[2]["value"] == "debug"
+    assert pod["spec"]["containers"][0]["env"][0]["value"] == "hunter2"
