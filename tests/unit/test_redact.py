@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from k8s_debug_mcp.tools.redact import mask_pod_env, mask_text
@@ -35,7 +37,7 @@ def test_ordinary_lines_are_left_alone(line: str) -> None:
 
 
 def test_pod_env_values_with_secret_names_are_masked_for_display_only() -> None:
-    pod = {
+    pod: dict[str, Any] = {
         "spec": {
             "containers": [
                 {
