@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from k8s_debug_mcp.server.registry import ToolSpec
-from k8s_debug_mcp.tools import copies, debug, pods, preview, render
+from k8s_debug_mcp.tools import access, copies, debug, pods, preview, render
 from k8s_debug_mcp.tools import exec as exec_tool
 from k8s_debug_mcp.tools import inspect as inspect_tool
 from k8s_debug_mcp.tools.models import (
@@ -25,6 +25,8 @@ from k8s_debug_mcp.tools.models import (
     PodLogsResult,
     PodStatusRequest,
     PodStatusResult,
+    WhoamiRequest,
+    WhoamiResult,
 )
 
 __all__ = ["TOOLS"]
@@ -102,6 +104,10 @@ async def _cleanup(req: CleanupRequest, app: Any) -> CleanupResult:
     return await copies.cleanup(req, gateway=app.gateway, policy=app.policy)
 
 
+async def _whoami(req: WhoamiRequest, app: Any) -> WhoamiResult:
+    return await access.whoami(req, gateway=app.gateway, policy=app.policy)
+
+
 TOOLS: tuple[ToolSpec[Any, Any], ...] = (
     ToolSpec(
         name="list_pods",
@@ -140,6 +146,19 @@ TOOLS: tuple[ToolSpec[Any, Any], ...] = (
         result=PodLogsResult,
         run=_pod_logs,
         render=render.render_pod_logs,
+        read_only=True,
+    ),
+    ToolSpec(
+        name="whoami",
+        title="Who am I, what may I do",
+        description=(
+            "The identity the API server sees, which debugging steps RBAC allows in a namespace, and this "
+            "server's policy (read-only, confirmation, allowed profiles). Call it when something is forbidden."
+        ),
+        request=WhoamiRequest,
+        result=WhoamiResult,
+        run=_whoami,
+        render=render.render_whoami,
         read_only=True,
     ),
     ToolSpec(

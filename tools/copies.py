@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from k8s_debug_mcp.tools.access import require
 from k8s_debug_mcp.tools.debug import FAIL_FAST_REASONS
 from k8s_debug_mcp.tools.errors import DebugError, KubeApiError, NotFound, StartFailed, WaitTimeout
 from k8s_debug_mcp.tools.gateway import KubeGateway
@@ -81,6 +82,7 @@ async def checked_source(req: CopyPodRequest, *, gateway: KubeGateway, policy: P
     policy.check_ttl(req.ttl_seconds)
     for swapped in [image, *(req.set_image or {}).values()]:
         policy.check_image(swapped)
+    await require(gateway, req.namespace, ("create", "pods", ""))
     return await gateway.get_pod(req.namespace, req.pod)
 
 
@@ -166,6 +168,7 @@ async def cleanup(
     policy.check_namespace(req.namespace)
     policy.check_write(dry_run=req.dry_run)
     policy.check_cleanup()
+    await require(gateway, req.namespace, ("delete", "pods", ""))
     at = now()
     candidates: list[Json] = []
     refused: list[str] = []

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
+from k8s_debug_mcp.tools.access import require
 from k8s_debug_mcp.tools.errors import DebugError, KubeApiError, StartFailed, WaitTimeout
 from k8s_debug_mcp.tools.gateway import KubeGateway
 from k8s_debug_mcp.tools.models import AddDebugContainerRequest, AddDebugContainerResult
@@ -83,6 +84,7 @@ async def checked_pod(req: AddDebugContainerRequest, *, gateway: KubeGateway, po
     policy.check_write(dry_run=req.dry_run)
     policy.check_ttl(req.ttl_seconds)
     policy.check_image(image)
+    await require(gateway, req.namespace, ("patch", "pods", "ephemeralcontainers"))
     return await gateway.get_pod(req.namespace, req.pod)
 
 

@@ -7,6 +7,7 @@ import time
 from collections.abc import Mapping
 from typing import Any, Final
 
+from k8s_debug_mcp.tools.access import require
 from k8s_debug_mcp.tools.debug import debugger_status, marker
 from k8s_debug_mcp.tools.errors import InvalidTarget
 from k8s_debug_mcp.tools.gateway import KubeGateway
@@ -107,6 +108,7 @@ async def checked_container(req: ExecRequest, *, gateway: KubeGateway, policy: P
     """The container exec will run in, after every policy and state check."""
     policy.check_namespace(req.namespace)
     policy.check_write(dry_run=False)
+    await require(gateway, req.namespace, ("create", "pods", "exec"), ("get", "pods", "exec"))
     pod = await gateway.get_pod(req.namespace, req.pod)
     container = req.container or _running_debugger(pod)
     if container is None:

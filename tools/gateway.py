@@ -353,6 +353,38 @@ class KubeGateway:
             return data[-max_bytes:], True
         return data, False
 
+    # -- who am I, and what may I do ---------------------------------------------------
+
+    async def can_i(self, namespace: str, verb: str, resource: str, subresource: str = "") -> tuple[bool, str]:
+        """A SelfSubjectAccessReview: (allowed, the authorizer's reason)."""
+        attrs: dict[str, Any] = {"namespace": namespace, "verb": verb, "resource": resource, "group": ""}
+        if subresource:
+            attrs["subresource"] = subresource
+        body = {
+            "apiVersion": "authorization.k8s.io/v1",
+            "kind": "SelfSubjectAccessReview",
+            "spec": {"resourceAttributes": attrs},
+        }
+        review = await self._request(
+            f"check permission {verb} {resource}{'/' + subresource if subresource else ''}",
+            lambda api: cast(Any, k8s.AuthorizationV1Api(api)).create_self_subject_access_review(
+                body, _preload_content=False, _request_timeout=REQUEST_TIMEOUT_S
+            ),
+        )
+        status = review.get("status") or {}
+        return bool(status.get("allowed")), str(status.get("reason") or status.get("evaluationError") or "")
+
+    async def whoami(self) -> Json:
+        """A SelfSubjectReview: the user the API server sees (name, groups)."""
+        body = {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}
+        review = await self._request(
+            "ask the API server who this is",
+            lambda api: cast(Any, k8s.AuthenticationV1Api(api)).create_self_subject_review(
+                body, _preload_content=False, _request_timeout=REQUEST_TIMEOUT_S
+            ),
+        )
+        return cast(Json, (review.get("status") or {}).get("userInfo") or {})
+
     # -- ephemeral containers ---------------------------------------------------------
 
     async def patch_ephemeral_containers(self, namespace: str, pod: str, body: Json, *, dry_run: bool) -> Json:

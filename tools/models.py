@@ -607,3 +607,29 @@ class CleanupResult(Result):
     deleted: list[str]
     refused: list[str] = Field(description="'name: reason' for pods that are not ours or not found")
     kept: list[str] = Field(description="ours but not expired (with expired_only)")
+
+
+# -- whoami -------------------------------------------------------------------------
+
+
+class WhoamiRequest(Request):
+    namespace: Namespace = Field("default", description="Namespace to check permissions in.")
+
+
+class AccessCheck(Result):
+    tool: str
+    permission: str
+    allowed: bool
+
+
+class WhoamiResult(Result):
+    server: str
+    namespace: str
+    user: str
+    groups: list[str]
+    checks: list[AccessCheck]
+    read_only: bool
+    preview_only: bool
+    confirm: bool
+    profiles: list[str]
+    debug_images: list[str]

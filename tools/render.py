@@ -15,6 +15,7 @@ from k8s_debug_mcp.tools.models import (
     ListPodsResult,
     PodLogsResult,
     PodStatusResult,
+    WhoamiResult,
 )
 from k8s_debug_mcp.tools.podview import format_age, parse_time
 from k8s_debug_mcp.tools.text import delimit
@@ -28,6 +29,7 @@ __all__ = [
     "render_list_pods",
     "render_pod_logs",
     "render_pod_status",
+    "render_whoami",
 ]
 
 
@@ -279,4 +281,17 @@ def render_cleanup(res: CleanupResult) -> str:
     if res.refused:
         lines.append("refused:")
         lines += [f"  - {r}" for r in res.refused]
+    return "\n".join(lines)
+
+
+def render_whoami(res: WhoamiResult) -> str:
+    lines = [f"{res.user} on {res.server}" + (f" (groups: {', '.join(res.groups[:6])})" if res.groups else "")]
+    allowed = [f"{c.permission} ({c.tool})" for c in res.checks if c.allowed]
+    denied = [f"{c.permission} ({c.tool})" for c in res.checks if not c.allowed]
+    lines.append(f"RBAC in {res.namespace}: allowed: {', '.join(allowed) or 'nothing'}")
+    if denied:
+        lines.append(f"RBAC denies: {', '.join(denied)}")
+    mode = "read-only" if res.read_only else "preview-only" if res.preview_only else "read-write"
+    confirm = "with user confirmation" if res.confirm else "without confirmation"
+    lines.append(f"server policy: {mode}, {confirm}; profiles: {', '.join(res.profiles)}")
     return "\n".join(lines)

@@ -204,7 +204,8 @@ async def test_a_read_only_identity_is_refused_naming_the_subresource(
     async with Client(build_server(make_settings(cfg))) as client:
         res = await add(client, namespace=seeded.namespace, pod=seeded.slim_pod)
     assert res.is_error
-    assert 'cannot patch resource "pods/ephemeralcontainers"' in text(res)
+    assert "may not patch pods/ephemeralcontainers in namespace" in text(res)
+    assert "nothing was attempted" in text(res)
 
 
 async def test_missing_pod_and_bad_image_are_clear_errors(client: Client, namespace: str) -> None:

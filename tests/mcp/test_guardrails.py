@@ -213,3 +213,24 @@ async def test_read_only_mode_refuses_writes_in_the_gateway_too(kubeconfig: str)
             await gw.exec_stream("default", "x", container="c", argv=["true"], stdin=None, on_output=lambda c, d: True)
     finally:
         await gw.close()
+
+
+async def test_whoami_lists_what_a_restricted_identity_may_do(
+    kube: Kube, seeded: Seeded, tmp_path: Path, make_settings: Callable[..., Settings]
+) -> None:
+    from tests.integration.test_gateway import restricted_kubeconfig
+
+    cfg = restricted_kubeconfig(kube, seeded.namespace, tmp_path)
+    async with Client(build_server(make_settings(cfg))) as client:
+        res = await client.call_tool("whoami", {"namespace": seeded.namespace})
+    sc = data(res)
+    assert sc["user"] == f"system:serviceaccount:{seeded.namespace}:reader"
+    allowed = {c["permission"] for c in sc["checks"] if c["allowed"]}
+    assert allowed == {"list pods", "get pods"}
+    assert "RBAC denies: list events (pod_status), get pods/log (pod_logs)" in text(res)
+
+
+async def test_cluster_admin_may_do_the_whole_workflow(client: Client, seeded: Seeded) -> None:
+    sc = data(await client.call_tool("whoami", {"namespace": seeded.namespace}))
+    assert all(c["allowed"] for c in sc["checks"])
+    assert sc["confirm"] is False
