@@ -106,6 +106,11 @@ def compact_schema(schema: Any, *, output: bool = False) -> Any:
     return out
 
 
+def _present(arguments: dict[str, Any]) -> dict[str, Any]:
+    """Arguments without nulls: a null means "not given" (every optional field defaults to it or better)."""
+    return {k: v for k, v in arguments.items() if v is not None}
+
+
 def _canonical_fields(req: BaseModel) -> dict[str, Any]:
     data = req.model_dump()
     return {k: data[k] for k in ("namespace", "pod") if data.get(k) is not None}
@@ -125,7 +130,7 @@ def _resolver(spec: ToolSpec[Any, Any]) -> Callable[..., Awaitable[Any]]:
     async def resolve(ctx: Context[Any, Any], **arguments: Any) -> Elicit[Approval] | Gate:
         app = ctx.request_context.lifespan_context
         try:
-            req = spec.request.model_validate(arguments)
+            req = spec.request.model_validate(_present(arguments))
         except ValidationError:
             return Gate("skip")  # the handler reports the bad arguments
         if spec.preview is None or not app.policy.confirm or getattr(req, "dry_run", False):
@@ -206,7 +211,7 @@ def _handler(spec: ToolSpec[Any, Any]) -> Callable[..., Awaitable[CallToolResult
         app = ctx.request_context.lifespan_context
         try:
             try:
-                req = spec.request.model_validate(arguments)
+                req = spec.request.model_validate(_present(arguments))
             except ValidationError as exc:
                 outcome = "invalid_arguments"
                 raise ToolError(describe_validation_error(exc, tool=spec.name)) from None
@@ -251,8 +256,10 @@ def _handler(spec: ToolSpec[Any, Any]) -> Callable[..., Awaitable[CallToolResult
         annotations["approval"] = approval_type
     required = set(input_schema.get("required", []))
     for name, field in spec.request.model_fields.items():
+        # Every parameter is optional for the SDK, so a missing argument reaches our request
+        # model (and its short message) instead of failing in the SDK's argument model.
         annotation = Annotated[Any, WithJsonSchema(properties[name])]
-        default = inspect.Parameter.empty if name in required else field.get_default(call_default_factory=True)
+        default = None if name in required else field.get_default(call_default_factory=True)
         params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default))
         annotations[name] = annotation
     returns = Annotated[CallToolResult, spec.result]
