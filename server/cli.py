@@ -53,6 +53,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--log-level", choices=["debug", "info", "warning", "error"], default=None)
     p.add_argument("--debug-image", default=None, help="default debug image")
     p.add_argument("--audit-log", default=None, help="append-only JSONL audit file of every mutation attempt")
+    p.add_argument(
+        "--http-token-file",
+        default=None,
+        help="file holding the bearer token HTTP clients must send (or env HTTP_TOKEN)",
+    )
     g = p.add_argument_group("policy (also the [policy] table of --config)")
     g.add_argument("--read-only", action="store_const", const=True, default=None, help="expose only read tools")
     g.add_argument("--preview-only", action="store_const", const=True, default=None, help="writes only as dry runs")
@@ -109,6 +114,15 @@ def parse_settings(argv: Sequence[str] | None = None) -> Settings:
         value = _pick(flag, env)
         if value is not None:
             server[key] = value
+    token_file = _pick(args.http_token_file, _env("HTTP_TOKEN_FILE"))
+    token = _env("HTTP_TOKEN")
+    if token_file is not None:
+        try:
+            token = Path(token_file).expanduser().read_text().strip()
+        except OSError as exc:
+            raise SystemExit(f"k8s-debug-mcp: cannot read token file {token_file}: {exc.strerror}") from None
+    if token:
+        server["http_token"] = token
     no_confirm = _pick(args.no_confirm, _env_bool("NO_CONFIRM"))
     for key, value in (
         ("read_only", _pick(args.read_only, _env_bool("READ_ONLY"))),
@@ -154,7 +168,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if settings.transport == "stdio":
             server.run()
         else:
-            server.run(transport="streamable-http", host=settings.host, port=settings.port)
+            from k8s_debug_mcp.server.http import run_http
+
+            run_http(server, settings)
     except KeyboardInterrupt:
         pass
     return 0

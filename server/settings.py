@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from k8s_debug_mcp.tools.gateway import KubeSettings
 from k8s_debug_mcp.tools.policy import Policy
@@ -43,15 +43,16 @@ class Settings(BaseModel):
     def read_only(self) -> bool:
         return self.policy.read_only
 
-    @field_validator("host")
-    @classmethod
-    def _loopback_only(cls, host: str) -> str:
-        if not is_loopback(host):
+    http_token: SecretStr | None = Field(None, description="bearer token HTTP clients must send")
+
+    @model_validator(mode="after")
+    def _loopback_unless_authenticated(self) -> Settings:
+        if not is_loopback(self.host) and self.http_token is None:
             raise ValueError(
-                f"refusing to listen on {host!r}: the HTTP transport has no authentication yet, "
-                "so it binds loopback only (127.0.0.1, ::1 or localhost)"
+                f"refusing to listen on {self.host!r} without authentication: set a bearer token "
+                "(K8S_DEBUG_MCP_HTTP_TOKEN or --http-token-file), or bind loopback only (127.0.0.1, ::1, localhost)"
             )
-        return host
+        return self
 
     @property
     def kube(self) -> KubeSettings:

@@ -156,3 +156,59 @@ def test_http_refuses_a_foreign_host_header_dns_rebinding(http_server: str) -> N
     with pytest.raises(urllib.error.HTTPError) as exc:
         urllib.request.urlopen(req, timeout=10)
     assert exc.value.code in (403, 421)
+
+
+def post(url: str, token: str | None) -> int:
+    headers = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    body = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}},
+    }
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return int(resp.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+
+
+def test_with_a_token_configured_http_requires_it(kubeconfig: str, tmp_path: Path) -> None:
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            *SERVER,
+            "--kubeconfig",
+            kubeconfig,
+            "--transport",
+            "streamable-http",
+            "--port",
+            str(port),
+            "--audit-log",
+            str(tmp_path / "audit.jsonl"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        cwd="/",
+        env={**os.environ, "K8S_DEBUG_MCP_HTTP_TOKEN": "correct-horse-battery", "K8S_DEBUG_MCP_LOG_LEVEL": "warning"},
+    )
+    url = f"http://127.0.0.1:{port}/mcp"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert proc.poll() is None
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+        assert post(url, None) == 401
+        assert post(url, "wrong") == 401
+        assert post(url, "correct-horse-battery") == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)

@@ -23,7 +23,14 @@ def test_non_loopback_binds_are_refused_with_a_clear_message(host: str, capsys: 
     with pytest.raises(SystemExit) as exc:
         parse_settings(["--transport", "streamable-http", "--host", host])
     assert exc.value.code == 2
-    assert "loopback only" in capsys.readouterr().err
+    assert "without authentication" in capsys.readouterr().err
+
+
+def test_non_loopback_binds_are_accepted_with_a_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("K8S_DEBUG_MCP_HTTP_TOKEN", "s3cr3t-token-value")
+    s = parse_settings(["--transport", "streamable-http", "--host", "0.0.0.0"])
+    assert s.host == "0.0.0.0"
+    assert "s3cr3t" not in repr(s)
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "::1", "localhost", "127.0.0.2"])
