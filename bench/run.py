@@ -95,7 +95,7 @@ async def tool_calls(kubeconfig: str, namespace: str, pod: str) -> dict[str, Any
             ]
             add = await client.call_tool("add_debug_container", {"namespace": namespace, "pod": pod, "target": "app"})
             assert not add.is_error, add.content
-            calls = {
+            calls: dict[str, tuple[str, dict[str, Any]]] = {
                 "list_pods": ("list_pods", {"namespace": namespace}),
                 "pod_status": ("pod_status", {"namespace": namespace, "pod": pod}),
                 "pod_logs": ("pod_logs", {"namespace": namespace, "pod": pod, "container": "app"}),
