@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from k8s_debug_mcp.server.registry import ToolSpec
-from k8s_debug_mcp.tools import access, copies, debug, pods, preview, render
+from k8s_debug_mcp.tools import access, copies, debug, diagnose, pods, preview, render
 from k8s_debug_mcp.tools import exec as exec_tool
 from k8s_debug_mcp.tools import inspect as inspect_tool
 from k8s_debug_mcp.tools.models import (
@@ -15,6 +15,8 @@ from k8s_debug_mcp.tools.models import (
     CleanupResult,
     CopyPodRequest,
     CopyPodResult,
+    DiagnoseRequest,
+    DiagnoseResult,
     ExecRequest,
     ExecResult,
     InspectRequest,
@@ -108,7 +110,25 @@ async def _whoami(req: WhoamiRequest, app: Any) -> WhoamiResult:
     return await access.whoami(req, gateway=app.gateway, policy=app.policy)
 
 
+async def _diagnose(req: DiagnoseRequest, app: Any) -> DiagnoseResult:
+    return await diagnose.diagnose(req, gateway=app.gateway, policy=app.policy)
+
+
 TOOLS: tuple[ToolSpec[Any, Any], ...] = (
+    ToolSpec(
+        name="diagnose",
+        title="Diagnose a workload",
+        description=(
+            "Start here for 'why is X failing?': resolves a Deployment/StatefulSet/DaemonSet/Job or pod name to "
+            "its pods and ranks findings (crash loops with exit meaning and last log lines, OOM, image pulls, "
+            "scheduling, config errors, probes, stuck rollouts), each with evidence and the next step."
+        ),
+        request=DiagnoseRequest,
+        result=DiagnoseResult,
+        run=_diagnose,
+        render=render.render_diagnose,
+        read_only=True,
+    ),
     ToolSpec(
         name="list_pods",
         title="List pods",

@@ -125,7 +125,11 @@ def namespace(kube: Kube, request: pytest.FixtureRequest) -> Iterator[str]:
 
 def slim_deployment(name: str, *, crashloop: bool = False) -> dict[str, Any]:
     """The blog's `slim`: two containers whose images have no shell (app + sidecar)."""
-    annotations = {"k8s-debug-mcp.test/simulate": "crashloop"} if crashloop else {}
+    annotations = (
+        {"k8s-debug-mcp.test/simulate": "crashloop", "k8s-debug-mcp.test/crashloop-containers": "app"}
+        if crashloop
+        else {}
+    )
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",

@@ -281,6 +281,14 @@ class KubeGateway:
             ),
         )
 
+    async def get_namespace(self, name: str) -> Json:
+        return await self._request(
+            f"get namespace {name}",
+            lambda api: k8s.CoreV1Api(api).read_namespace(
+                name, _preload_content=False, _request_timeout=REQUEST_TIMEOUT_S
+            ),
+        )
+
     async def list_events(self, namespace: str, *, field_selector: str, limit: int = 200) -> Json:
         return await self._request(
             f"list events in namespace {namespace}",

@@ -633,3 +633,29 @@ class WhoamiResult(Result):
     confirm: bool
     profiles: list[str]
     debug_images: list[str]
+
+
+# -- diagnose -----------------------------------------------------------------------
+
+
+class DiagnoseRequest(Request):
+    namespace: Namespace
+    name: PodName = Field(description="A workload (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job) or pod name.")
+    max_pods: int = Field(5, ge=1, le=20, description="Pods of the workload to examine (problem pods first).")
+
+
+class Finding(Result):
+    severity: Literal["critical", "warning", "info"]
+    pod: str | None = None
+    container: str | None = None
+    title: str
+    evidence: str
+    next_step: str
+
+
+class DiagnoseResult(Result):
+    namespace: str
+    target: str = Field(description="what the name resolved to, e.g. Deployment/slim")
+    pods: list[str]
+    findings: list[Finding] = Field(description="most severe first")
+    pod_security: str | None = Field(None, description="the namespace's enforced Pod Security level")

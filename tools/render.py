@@ -10,6 +10,7 @@ from k8s_debug_mcp.tools.models import (
     CleanupResult,
     ContainerInfo,
     CopyPodResult,
+    DiagnoseResult,
     ExecResult,
     InspectResult,
     ListPodsResult,
@@ -24,6 +25,7 @@ __all__ = [
     "render_add_debug_container",
     "render_cleanup",
     "render_copy_pod",
+    "render_diagnose",
     "render_exec",
     "render_inspect",
     "render_list_pods",
@@ -294,4 +296,17 @@ def render_whoami(res: WhoamiResult) -> str:
     mode = "read-only" if res.read_only else "preview-only" if res.preview_only else "read-write"
     confirm = "with user confirmation" if res.confirm else "without confirmation"
     lines.append(f"server policy: {mode}, {confirm}; profiles: {', '.join(res.profiles)}")
+    return "\n".join(lines)
+
+
+def render_diagnose(res: DiagnoseResult) -> str:
+    head = f"{res.target} in {res.namespace}: {len(res.pods)} pod(s) examined"
+    if res.pod_security:
+        head += f"; Pod Security enforce={res.pod_security}"
+    lines = [head]
+    for i, f in enumerate(res.findings, 1):
+        where = "/".join(x for x in (f.pod, f.container) if x)
+        lines.append(f"{i}. [{f.severity}] {f.title}" + (f" ({where})" if where else ""))
+        lines.append(f"   evidence: {f.evidence}")
+        lines.append(f"   next: {f.next_step}")
     return "\n".join(lines)
