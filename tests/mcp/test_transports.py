@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -97,8 +98,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def http_server(kubeconfig: str, tmp_path: Path) -> Iterator[str]:
+@contextlib.contextmanager
+def serving_http(kubeconfig: str, tmp_path: Path, **env: str) -> Iterator[str]:
+    """`python -m k8s_debug_mcp --transport streamable-http` on a free loopback port; its URL."""
     port = free_port()
     proc = subprocess.Popen(
         [
@@ -115,22 +117,28 @@ def http_server(kubeconfig: str, tmp_path: Path) -> Iterator[str]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         cwd="/",
-        env={**os.environ, "K8S_DEBUG_MCP_LOG_LEVEL": "warning"},
+        env={**os.environ, "K8S_DEBUG_MCP_LOG_LEVEL": "warning", **env},
     )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else "server exited"
-            assert time.monotonic() < deadline, "HTTP server did not start within 30s"
-            time.sleep(0.1)
     try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else "server exited"
+                assert time.monotonic() < deadline, "HTTP server did not start within 30s"
+                time.sleep(0.1)
         yield f"http://127.0.0.1:{port}/mcp"
     finally:
         proc.terminate()
         proc.wait(timeout=15)
+
+
+@pytest.fixture
+def http_server(kubeconfig: str, tmp_path: Path) -> Iterator[str]:
+    with serving_http(kubeconfig, tmp_path) as url:
+        yield url
 
 
 @pytest.mark.anyio
@@ -177,38 +185,7 @@ def post(url: str, token: str | None) -> int:
 
 
 def test_with_a_token_configured_http_requires_it(kubeconfig: str, tmp_path: Path) -> None:
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            *SERVER,
-            "--kubeconfig",
-            kubeconfig,
-            "--transport",
-            "streamable-http",
-            "--port",
-            str(port),
-            "--audit-log",
-            str(tmp_path / "audit.jsonl"),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        cwd="/",
-        env={**os.environ, "K8S_DEBUG_MCP_HTTP_TOKEN": "correct-horse-battery", "K8S_DEBUG_MCP_LOG_LEVEL": "warning"},
-    )
-    url = f"http://127.0.0.1:{port}/mcp"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert proc.poll() is None
-                assert time.monotonic() < deadline
-                time.sleep(0.1)
+    with serving_http(kubeconfig, tmp_path, K8S_DEBUG_MCP_HTTP_TOKEN="correct-horse-battery") as url:
         assert post(url, None) == 401
         assert post(url, "wrong") == 401
         assert post(url, "correct-horse-battery") == 200
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
