@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from k8s_debug_mcp.server.registry import ToolSpec
 from k8s_debug_mcp.tools import access, copies, debug, diagnose, pods, preview, render
@@ -33,17 +34,16 @@ from k8s_debug_mcp.tools.models import (
 
 __all__ = ["TOOLS"]
 
-
-async def _list_pods(req: ListPodsRequest, app: Any) -> ListPodsResult:
-    return await pods.list_pods(req, gateway=app.gateway, policy=app.policy)
+R = TypeVar("R")
 
 
-async def _pod_status(req: PodStatusRequest, app: Any) -> PodStatusResult:
-    return await pods.pod_status(req, gateway=app.gateway, policy=app.policy)
+def _with_gateway(fn: Callable[..., Awaitable[R]]) -> Callable[[Any, Any], Awaitable[R]]:
+    """The runner of a tool function that needs only the gateway and the policy."""
 
+    async def run(req: Any, app: Any) -> R:
+        return await fn(req, gateway=app.gateway, policy=app.policy)
 
-async def _pod_logs(req: PodLogsRequest, app: Any) -> PodLogsResult:
-    return await pods.pod_logs(req, gateway=app.gateway, policy=app.policy)
+    return run
 
 
 async def _add_debug_container(req: AddDebugContainerRequest, app: Any) -> AddDebugContainerResult:
@@ -66,14 +66,6 @@ async def _preview_add_debug_container(req: AddDebugContainerRequest, app: Any) 
     )
 
 
-async def _exec(req: ExecRequest, app: Any) -> ExecResult:
-    return await exec_tool.exec_command(req, gateway=app.gateway, policy=app.policy)
-
-
-async def _inspect(req: InspectRequest, app: Any) -> InspectResult:
-    return await inspect_tool.inspect(req, gateway=app.gateway, policy=app.policy)
-
-
 async def _copy_pod(req: CopyPodRequest, app: Any) -> CopyPodResult:
     return await copies.copy_pod(
         req,
@@ -94,26 +86,6 @@ async def _preview_copy_pod(req: CopyPodRequest, app: Any) -> preview.Preview | 
     )
 
 
-async def _preview_exec(req: ExecRequest, app: Any) -> preview.Preview | None:
-    return await preview.preview_exec(req, gateway=app.gateway, policy=app.policy)
-
-
-async def _preview_cleanup(req: CleanupRequest, app: Any) -> preview.Preview | None:
-    return await preview.preview_cleanup(req, gateway=app.gateway, policy=app.policy)
-
-
-async def _cleanup(req: CleanupRequest, app: Any) -> CleanupResult:
-    return await copies.cleanup(req, gateway=app.gateway, policy=app.policy)
-
-
-async def _whoami(req: WhoamiRequest, app: Any) -> WhoamiResult:
-    return await access.whoami(req, gateway=app.gateway, policy=app.policy)
-
-
-async def _diagnose(req: DiagnoseRequest, app: Any) -> DiagnoseResult:
-    return await diagnose.diagnose(req, gateway=app.gateway, policy=app.policy)
-
-
 TOOLS: tuple[ToolSpec[Any, Any], ...] = (
     ToolSpec(
         name="diagnose",
@@ -125,7 +97,7 @@ TOOLS: tuple[ToolSpec[Any, Any], ...] = (
         ),
         request=DiagnoseRequest,
         result=DiagnoseResult,
-        run=_diagnose,
+        run=_with_gateway(diagnose.diagnose),
         render=render.render_diagnose,
         read_only=True,
     ),
@@ -138,7 +110,7 @@ TOOLS: tuple[ToolSpec[Any, Any], ...] = (
         ),
         request=ListPodsRequest,
         result=ListPodsResult,
-        run=_list_pods,
+        run=_with_gateway(pods.list_pods),
         render=render.render_list_pods,
         read_only=True,
     ),
@@ -151,7 +123,7 @@ TOOLS: tuple[ToolSpec[Any, Any], ...] = (
         ),
         request=PodStatusRequest,
         result=PodStatusResult,
-        run=_pod_status,
+        run=_with_gateway(pods.pod_status),
         render=render.render_pod_status,
         read_only=True,
     ),
@@ -164,7 +136,7 @@ TOOLS: tuple[ToolSpec[Any, Any], ...] = (
         ),
         request=PodLogsRequest,
         result=PodLogsResult,
-        run=_pod_logs,
+        run=_with_gateway(pods.pod_logs),
         render=render.render_pod_logs,
         read_only=True,
     ),
@@ -177,7 +149,7 @@ TOOLS: tuple[ToolSpec[Any, Any], ...] = (
         ),
         request=WhoamiRequest,
         result=WhoamiResult,
-        run=_whoami,
+        run=_with_gateway(access.whoami),
         render=render.render_whoami,
         read_only=True,
     ),
@@ -209,10 +181,10 @@ TOOLS: tuple[ToolSpec[Any, Any], ...] = (
         ),
         request=ExecRequest,
         result=ExecResult,
-        run=_exec,
+        run=_with_gateway(exec_tool.exec_command),
         render=render.render_exec,
         read_only=False,
-        preview=_preview_exec,
+        preview=_with_gateway(preview.preview_exec),
         destructive=True,
         idempotent=False,
     ),
@@ -225,7 +197,7 @@ TOOLS: tuple[ToolSpec[Any, Any], ...] = (
         ),
         request=InspectRequest,
         result=InspectResult,
-        run=_inspect,
+        run=_with_gateway(inspect_tool.inspect),
         render=render.render_inspect,
         read_only=False,
         destructive=False,
@@ -257,10 +229,10 @@ TOOLS: tuple[ToolSpec[Any, Any], ...] = (
         ),
         request=CleanupRequest,
         result=CleanupResult,
-        run=_cleanup,
+        run=_with_gateway(copies.cleanup),
         render=render.render_cleanup,
         read_only=False,
-        preview=_preview_cleanup,
+        preview=_with_gateway(preview.preview_cleanup),
         destructive=True,
         idempotent=True,
     ),

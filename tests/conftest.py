@@ -123,13 +123,33 @@ def namespace(kube: Kube, request: pytest.FixtureRequest) -> Iterator[str]:
     kube.run("delete", "namespace", name, "--wait=false", check=False)
 
 
-def slim_deployment(name: str, *, crashloop: bool = False) -> dict[str, Any]:
-    """The blog's `slim`: two containers whose images have no shell (app + sidecar)."""
+def slim_deployment(name: str, *, crashloop: bool = False, real: bool = False) -> dict[str, Any]:
+    """The blog's `slim`: two containers whose images have no shell (app + sidecar).
+
+    On a KWOK node by default; `real=True` puts it on the real node (kubelet + containerd),
+    whose images are imported locally and never pulled. busybox httpd as PID 1 ignores
+    SIGTERM there, so a short grace period keeps namespace deletion quick.
+    """
     annotations = (
         {"k8s-debug-mcp.test/simulate": "crashloop", "k8s-debug-mcp.test/crashloop-containers": "app"}
         if crashloop
         else {}
     )
+    pull: dict[str, Any] = {"imagePullPolicy": "Never"} if real else {}
+    spec: dict[str, Any] = {
+        "nodeSelector": {"type": "real" if real else "kwok"},
+        "tolerations": [
+            {"key": "k8s-debug-mcp/real", "operator": "Exists", "effect": "NoSchedule"}
+            if real
+            else {"key": "kwok.x-k8s.io/node", "operator": "Exists", "effect": "NoSchedule"}
+        ],
+        "containers": [
+            {"name": "app", "image": "k8s-debug-mcp.local/slim-app:1", "ports": [{"containerPort": 8080}], **pull},
+            {"name": "sidecar", "image": "k8s-debug-mcp.local/slim-sidecar:1", **pull},
+        ],
+    }
+    if real:
+        spec["terminationGracePeriodSeconds"] = 2
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -137,17 +157,7 @@ def slim_deployment(name: str, *, crashloop: bool = False) -> dict[str, Any]:
         "spec": {
             "replicas": 1,
             "selector": {"matchLabels": {"app": name}},
-            "template": {
-                "metadata": {"labels": {"app": name}, "annotations": annotations},
-                "spec": {
-                    "nodeSelector": {"type": "kwok"},
-                    "tolerations": [{"key": "kwok.x-k8s.io/node", "operator": "Exists", "effect": "NoSchedule"}],
-                    "containers": [
-                        {"name": "app", "image": "k8s-debug-mcp.local/slim-app:1", "ports": [{"containerPort": 8080}]},
-                        {"name": "sidecar", "image": "k8s-debug-mcp.local/slim-sidecar:1"},
-                    ],
-                },
-            },
+            "template": {"metadata": {"labels": {"app": name}, "annotations": annotations}, "spec": spec},
         },
     }
 

@@ -21,12 +21,11 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import KUBECTL, Kube
+from tests.conftest import KUBECTL, Kube, slim_deployment
 
 REAL_NODE = "real-node-0"
 DEBUG_IMAGE = "k8s-debug-mcp.local/busybox:1"
 SLIM_APP_IMAGE = "k8s-debug-mcp.local/slim-app:1"
-SLIM_SIDECAR_IMAGE = "k8s-debug-mcp.local/slim-sidecar:1"
 SLIM_PAGE = "hello from slim-app"
 REAL_NODE_READY_WAIT_S = 60
 POD_WAIT_S = 90
@@ -67,39 +66,6 @@ def real_node(kube: Kube) -> str:
     return REAL_NODE
 
 
-def real_slim_deployment(name: str, *, grace_s: int = 2) -> dict[str, Any]:
-    """The blog's `slim` on the real node: `app` (httpd on :8080) and `sidecar`, both without a shell.
-
-    busybox httpd as PID 1 ignores SIGTERM, so a short grace period keeps namespace deletion quick.
-    """
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name, "labels": {"app": name}},
-        "spec": {
-            "replicas": 1,
-            "selector": {"matchLabels": {"app": name}},
-            "template": {
-                "metadata": {"labels": {"app": name}},
-                "spec": {
-                    "nodeSelector": {"type": "real"},
-                    "tolerations": [{"key": "k8s-debug-mcp/real", "operator": "Exists", "effect": "NoSchedule"}],
-                    "terminationGracePeriodSeconds": grace_s,
-                    "containers": [
-                        {
-                            "name": "app",
-                            "image": SLIM_APP_IMAGE,
-                            "imagePullPolicy": "Never",
-                            "ports": [{"containerPort": 8080}],
-                        },
-                        {"name": "sidecar", "image": SLIM_SIDECAR_IMAGE, "imagePullPolicy": "Never"},
-                    ],
-                },
-            },
-        },
-    }
-
-
 @dataclass(frozen=True)
 class RealPod:
     namespace: str
@@ -121,7 +87,7 @@ def pod_of(kube: Kube, namespace: str, app: str) -> dict[str, Any] | None:
 @pytest.fixture
 def real_slim(kube: Kube, namespace: str, real_node: str) -> RealPod:
     """`slim` Running and Ready on the real node, in a fresh namespace."""
-    kube.apply(namespace, real_slim_deployment("slim"))
+    kube.apply(namespace, slim_deployment("slim", real=True))
     try:
         kube.wait_until(
             "slim Running and Ready on the real node",
