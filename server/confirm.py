@@ -36,8 +36,9 @@ class Approval(BaseModel):
 class Gate:
     """What the resolver decided when it did not ask the user."""
 
-    kind: Literal["skip", "no_elicitation"]
+    kind: Literal["skip", "noop", "failed", "no_elicitation"]
     preview: Preview | None = None
+    error: str | None = None
 
 
 def supports_elicitation(ctx: Context[Any, Any]) -> bool:

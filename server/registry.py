@@ -139,10 +139,10 @@ def _resolver(spec: ToolSpec[Any, Any]) -> Callable[..., Awaitable[Any]]:
             return Gate("skip")  # redeemed (and checked against a fresh preview) by the handler
         try:
             preview = await spec.preview(req, app)
-        except DebugError:
-            return Gate("skip")  # the tool body raises the same refusal with its full message
+        except DebugError as exc:
+            return Gate("failed", error=describe_debug_error(exc))  # never proceed unconfirmed
         if preview is None:
-            return Gate("skip")  # nothing would change (e.g. a running debugger is reused)
+            return Gate("noop")  # nothing would change (e.g. a running debugger is reused)
         if not supports_elicitation(ctx):
             return Gate("no_elicitation", preview)
         return Elicit(f"{preview.summary}\n\nApprove this change?", Approval)
@@ -186,12 +186,21 @@ async def _confirm(
         if value.approve:
             return
         raise ToolError("The user did not approve this change. Nothing was changed.")
+    if isinstance(value, Gate) and value.kind == "failed":
+        raise ToolError(value.error or "The change could not be previewed. Nothing was changed.")
+    if isinstance(value, Gate) and value.kind == "noop":
+        # Nothing would change when the resolver looked; make sure that still holds right now.
+        fresh = await spec.preview(req, app)
+        if fresh is not None:
+            raise ToolError("The cluster changed while this call was prepared. Nothing was changed; call again.")
+        return
     if isinstance(value, Gate) and value.kind == "no_elicitation" and value.preview is not None:
         plan = app.plans.issue(
             tool=spec.name, args=args_digest(spec.name, arguments), preview=value.preview, caller=caller_of(ctx)
         )
         raise ToolError(confirmation_request(spec.name, value.preview, plan))
-    # Gate("skip"): nothing to confirm, or the tool body will refuse with its own message.
+    if not (isinstance(value, Gate) and value.kind == "skip"):
+        raise ToolError("This change was not confirmed. Nothing was changed.")
 
 
 def _handler(spec: ToolSpec[Any, Any]) -> Callable[..., Awaitable[CallToolResult]]:

@@ -234,3 +234,28 @@ async def test_cluster_admin_may_do_the_whole_workflow(client: Client, seeded: S
     sc = data(await client.call_tool("whoami", {"namespace": seeded.namespace}))
     assert all(c["allowed"] for c in sc["checks"])
     assert sc["confirm"] is False
+
+
+async def test_with_confirmation_on_a_refused_preview_is_the_answer_not_a_plan(
+    kubeconfig: str, seeded: Seeded, tmp_path: Path
+) -> None:
+    settings = server_settings(kubeconfig, tmp_path / "audit.jsonl", confirm=True, denied_namespaces=["t-*"])
+    async with Client(build_server(settings), elicitation_callback=answering(True, [])) as client:
+        res = await client.call_tool("copy_pod", {"namespace": seeded.namespace, "pod": seeded.slim_pod})
+    assert res.is_error
+    assert "refused by policy setting 'denied_namespaces'" in text(res)
+    assert "plan_id" not in text(res)
+
+
+async def test_reusing_a_running_debugger_needs_no_confirmation(
+    kubeconfig: str, seeded: Seeded, kube: Kube, tmp_path: Path
+) -> None:
+    args = {"namespace": seeded.namespace, "pod": seeded.slim_pod, "target": "app"}
+    async with Client(build_server(server_settings(kubeconfig, tmp_path / "a.jsonl"))) as unconfirmed:
+        first = data(await unconfirmed.call_tool("add_debug_container", args))
+    async with Client(build_server(server_settings(kubeconfig, tmp_path / "b.jsonl", confirm=True))) as client:
+        again = await client.call_tool("add_debug_container", args)
+    assert not again.is_error, text(again)
+    assert data(again)["reused"] is True
+    assert data(again)["container"] == first["container"]
+    assert ephemeral(kube, seeded.namespace, seeded.slim_pod) == [first["container"]]
