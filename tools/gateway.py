@@ -110,7 +110,7 @@ def error_from_status(status: int, body: bytes, *, action: str) -> KubeApiError:
             base,
             status=status,
             reason=reason,
-            hint="the continue token expired; repeat the request without it.",
+            hint="the continue token or resource version expired; repeat the request without it.",
         )
     if status == 422 or (status == 400 and reason in {"BadRequest", "Invalid"}):
         causes = details.get("causes") if isinstance(details.get("causes"), list) else []
@@ -442,7 +442,7 @@ class KubeGateway:
                     if not isinstance(obj, dict):
                         continue
                     if event.get("type") == "ERROR":
-                        raise error_from_status(int(obj.get("code") or 500), line, action=action)
+                        raise error_from_status(int(obj.get("code") or 500), json.dumps(obj).encode(), action=action)
                     if event.get("type") == "DELETED":
                         raise NotFound(f"{action}: the pod was deleted.", status=404, reason="NotFound")
                     yield cast(Json, obj)

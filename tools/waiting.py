@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+from k8s_debug_mcp.tools.errors import Gone
 from k8s_debug_mcp.tools.gateway import KubeGateway
 
 __all__ = ["wait_for_pod"]
@@ -34,8 +35,16 @@ async def wait_for_pod(
     rv = str((pod.get("metadata") or {}).get("resourceVersion") or "")
     async with asyncio.timeout(timeout_s):
         while True:
-            async for current in gateway.watch_pod(namespace, name, resource_version=rv, timeout_s=timeout_s):
-                rv = str((current.get("metadata") or {}).get("resourceVersion") or rv)
+            try:
+                async for current in gateway.watch_pod(namespace, name, resource_version=rv, timeout_s=timeout_s):
+                    rv = str((current.get("metadata") or {}).get("resourceVersion") or rv)
+                    verdict = decide(current)
+                    if verdict is not None:
+                        return verdict
+            except Gone:
+                # Our resourceVersion was compacted away: start again from the pod as it is now.
+                current = await gateway.get_pod(namespace, name)
+                rv = str((current.get("metadata") or {}).get("resourceVersion") or "")
                 verdict = decide(current)
                 if verdict is not None:
                     return verdict

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -107,3 +108,19 @@ async def test_restricted_identity_gets_forbidden_naming_the_verb_and_resource(
         assert 'cannot list resource "events"' in str(exc2.value)
     finally:
         await gw.close()
+
+
+async def test_a_wait_from_a_compacted_resource_version_recovers(gateway: KubeGateway, seeded: Seeded) -> None:
+    from k8s_debug_mcp.tools.waiting import wait_for_pod
+
+    stale = {"metadata": {"name": seeded.slim_pod, "resourceVersion": "1"}}
+    seen: list[str] = []
+
+    def decide(pod: Any) -> str | None:
+        seen.append(str(pod["metadata"].get("uid", "")))
+        return pod["status"]["phase"] if pod["metadata"].get("uid") else None
+
+    assert (
+        await wait_for_pod(gateway, seeded.namespace, seeded.slim_pod, stale, timeout_s=20, decide=decide) == "Running"
+    )
+    assert seen[0] == ""
