@@ -76,7 +76,8 @@ def compact_schema(schema: Any, *, output: bool = False) -> Any:
     """Shrink a pydantic JSON schema without changing what it accepts.
 
     - drops auto-generated 'title' keywords (property names are kept);
-    - turns ``anyOf: [{type: T, ...}, {type: null}]`` into ``type: [T, "null"]``;
+    - in input schemas, turns ``anyOf: [{type: T, ...}, {type: null}]`` into the T branch (a null
+      argument means "not given"); output schemas keep the portable ``anyOf``;
     - drops ``default: null``, and in output schemas every default and description: the
       result's text explains itself, and the schema is re-read by the model on every turn.
     """
@@ -97,12 +98,13 @@ def compact_schema(schema: Any, *, output: bool = False) -> Any:
         else:
             out[key] = compact_schema(value, output=output)
     branches = out.get("anyOf")
-    if isinstance(branches, list) and len(branches) == 2 and {"type": "null"} in branches:
+    if not output and isinstance(branches, list) and len(branches) == 2 and {"type": "null"} in branches:
+        # An optional input: null means "not given" (the handler drops nulls), so the single-type
+        # branch says it all, and single-type schemas map onto every provider's function dialect.
         other = next(b for b in branches if b != {"type": "null"})
-        if isinstance(other, dict) and isinstance(other.get("type"), str) and not (set(other) & set(out) - {"anyOf"}):
+        if isinstance(other, dict) and "$ref" not in other:
             del out["anyOf"]
-            out.update(other)
-            out["type"] = [other["type"], "null"]
+            out = {**other, **out}  # the field's own keywords (description) win over the alias's
     return out
 
 

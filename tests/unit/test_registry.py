@@ -17,9 +17,18 @@ def test_compact_schema_drops_titles_but_keeps_a_property_named_title() -> None:
     }
 
 
-def test_nullable_simple_types_become_type_arrays_and_null_defaults_go() -> None:
-    schema = {"anyOf": [{"type": "string", "maxLength": 5}, {"type": "null"}], "default": None, "description": "d"}
-    assert compact_schema(schema) == {"type": ["string", "null"], "maxLength": 5, "description": "d"}
+def test_optional_inputs_publish_one_type_and_null_defaults_go() -> None:
+    schema = {
+        "anyOf": [{"type": "string", "maxLength": 5, "description": "a"}, {"type": "null"}],
+        "default": None,
+        "description": "d",
+    }
+    assert compact_schema(schema) == {"type": "string", "maxLength": 5, "description": "d"}
+
+
+def test_nullable_outputs_keep_the_portable_anyof() -> None:
+    schema = {"anyOf": [{"type": "string"}, {"type": "null"}], "default": None}
+    assert compact_schema(schema, output=True) == {"anyOf": [{"type": "string"}, {"type": "null"}]}
 
 
 def test_nullable_refs_stay_anyof_and_output_schemas_lose_all_defaults() -> None:
