@@ -46,44 +46,20 @@ def _with_gateway(fn: Callable[..., Awaitable[R]]) -> Callable[[Any, Any], Await
     return run
 
 
-async def _add_debug_container(req: AddDebugContainerRequest, app: Any) -> AddDebugContainerResult:
-    return await debug.add_debug_container(
-        req,
-        gateway=app.gateway,
-        policy=app.policy,
-        default_image=app.settings.debug_image,
-        suffix=debug.suffix_for(preview.request_seed(req)),
-    )
+def _with_image(fn: Callable[..., Awaitable[R]]) -> Callable[[Any, Any], Awaitable[R]]:
+    """The runner of a function that builds a debugger: also the default image, and names seeded by
+    the request, so its preview, its dry run and its confirmed apply pick the same names."""
 
+    async def run(req: Any, app: Any) -> R:
+        return await fn(
+            req,
+            gateway=app.gateway,
+            policy=app.policy,
+            default_image=app.settings.debug_image,
+            suffix=debug.suffix_for(preview.request_seed(req)),
+        )
 
-async def _preview_add_debug_container(req: AddDebugContainerRequest, app: Any) -> preview.Preview | None:
-    return await preview.preview_add_debug_container(
-        req,
-        gateway=app.gateway,
-        policy=app.policy,
-        default_image=app.settings.debug_image,
-        seed=preview.request_seed(req),
-    )
-
-
-async def _copy_pod(req: CopyPodRequest, app: Any) -> CopyPodResult:
-    return await copies.copy_pod(
-        req,
-        gateway=app.gateway,
-        policy=app.policy,
-        default_image=app.settings.debug_image,
-        suffix=debug.suffix_for(preview.request_seed(req)),
-    )
-
-
-async def _preview_copy_pod(req: CopyPodRequest, app: Any) -> preview.Preview | None:
-    return await preview.preview_copy_pod(
-        req,
-        gateway=app.gateway,
-        policy=app.policy,
-        default_image=app.settings.debug_image,
-        seed=preview.request_seed(req),
-    )
+    return run
 
 
 TOOLS: tuple[ToolSpec[Any, Any], ...] = (
@@ -164,10 +140,10 @@ TOOLS: tuple[ToolSpec[Any, Any], ...] = (
         ),
         request=AddDebugContainerRequest,
         result=AddDebugContainerResult,
-        run=_add_debug_container,
+        run=_with_image(debug.add_debug_container),
         render=render.render_add_debug_container,
         read_only=False,
-        preview=_preview_add_debug_container,
+        preview=_with_image(preview.preview_add_debug_container),
         destructive=False,
         idempotent=False,
     ),
@@ -213,10 +189,10 @@ TOOLS: tuple[ToolSpec[Any, Any], ...] = (
         ),
         request=CopyPodRequest,
         result=CopyPodResult,
-        run=_copy_pod,
+        run=_with_image(copies.copy_pod),
         render=render.render_copy_pod,
         read_only=False,
-        preview=_preview_copy_pod,
+        preview=_with_image(preview.preview_copy_pod),
         destructive=False,
         idempotent=False,
     ),

@@ -162,6 +162,27 @@ def slim_deployment(name: str, *, crashloop: bool = False, real: bool = False) -
     }
 
 
+def restricted_pod(name: str, *, real: bool = False) -> dict[str, Any]:
+    """A pod that Pod Security "restricted" admits: non-root, no capabilities, RuntimeDefault seccomp."""
+    sc = {
+        "runAsNonRoot": True,
+        "runAsUser": 1000,
+        "runAsGroup": 1000,
+        "allowPrivilegeEscalation": False,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+    template = slim_deployment(name, real=real)["spec"]["template"]["spec"]
+    app = {**template["containers"][0], "securityContext": sc}
+    app.pop("ports", None)
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "labels": {"app": name}},
+        "spec": {**template, "containers": [app]},
+    }
+
+
 @dataclass(frozen=True)
 class Seeded:
     namespace: str

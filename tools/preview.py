@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -59,13 +60,18 @@ def _sc(container: dict[str, Any]) -> str:
 
 
 async def preview_add_debug_container(
-    req: AddDebugContainerRequest, *, gateway: KubeGateway, policy: Policy, default_image: str, seed: str
+    req: AddDebugContainerRequest,
+    *,
+    gateway: KubeGateway,
+    policy: Policy,
+    default_image: str,
+    suffix: Callable[[], str],
 ) -> Preview | None:
     """None when nothing would change (a running identical debugger would be reused)."""
     image = req.image or default_image
     pod = await debug.checked_pod(req, gateway=gateway, policy=policy, image=image)
     now = datetime.now(UTC)
-    plan = plan_debug_container(pod, req, image=image, now=now, suffix=debug.suffix_for(seed))
+    plan = plan_debug_container(pod, req, image=image, now=now, suffix=suffix)
     policy.check_profile(req.profile, plan.container)
     if req.reuse and debug.reusable(pod, plan.key, now) is not None:
         return None
@@ -82,11 +88,10 @@ async def preview_add_debug_container(
 
 
 async def preview_copy_pod(
-    req: CopyPodRequest, *, gateway: KubeGateway, policy: Policy, default_image: str, seed: str
+    req: CopyPodRequest, *, gateway: KubeGateway, policy: Policy, default_image: str, suffix: Callable[[], str]
 ) -> Preview:
     image = req.image or default_image
     source = await copies.checked_source(req, gateway=gateway, policy=policy, image=image)
-    suffix = debug.suffix_for(seed)
     req = await copies.named(req, gateway=gateway, suffix=suffix)
     plan = plan_pod_copy(source, req, image=image, now=datetime.now(UTC), suffix=suffix)
     copies.check_debugger_profile(req, plan, policy=policy)

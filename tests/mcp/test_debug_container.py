@@ -17,7 +17,7 @@ from k8s_debug_mcp.tools.errors import Invalid
 from k8s_debug_mcp.tools.gateway import KubeGateway, KubeSettings
 from k8s_debug_mcp.tools.models import AddDebugContainerRequest
 from k8s_debug_mcp.tools.patches import plan_debug_container
-from tests.conftest import Kube, Seeded
+from tests.conftest import Kube, Seeded, restricted_pod
 from tests.integration.test_gateway import restricted_kubeconfig
 from tests.mcp.util import data, text
 
@@ -150,26 +150,6 @@ async def test_our_own_checks_refuse_a_clash_or_an_unknown_target(client: Client
     assert "already has a container named 'sidecar'" in text(clash)
     assert unknown.is_error
     assert "Containers: app, sidecar" in text(unknown)
-
-
-def restricted_pod(name: str) -> dict[str, Any]:
-    sc = {
-        "runAsNonRoot": True,
-        "runAsUser": 1000,
-        "allowPrivilegeEscalation": False,
-        "capabilities": {"drop": ["ALL"]},
-        "seccompProfile": {"type": "RuntimeDefault"},
-    }
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": name},
-        "spec": {
-            "nodeSelector": {"type": "kwok"},
-            "tolerations": [{"key": "kwok.x-k8s.io/node", "operator": "Exists", "effect": "NoSchedule"}],
-            "containers": [{"name": "app", "image": "k8s-debug-mcp.local/slim-app:1", "securityContext": sc}],
-        },
-    }
 
 
 async def test_pod_security_restricted_admits_the_restricted_profile_and_refuses_sysadmin(

@@ -22,14 +22,6 @@ from tests.mcp.util import data, text
 pytestmark = [pytest.mark.anyio, pytest.mark.cluster]
 
 
-@pytest.fixture
-async def debugger(client: Client, seeded: Seeded) -> str:
-    res = await client.call_tool(
-        "add_debug_container", {"namespace": seeded.namespace, "pod": seeded.slim_pod, "target": "app"}
-    )
-    return str(data(res)["container"])
-
-
 async def run(client: Client, seeded: Seeded, command: list[str], **args: Any) -> CallToolResult:
     return await client.call_tool(
         "exec", {"namespace": seeded.namespace, "pod": seeded.slim_pod, "command": command, **args}

@@ -11,14 +11,6 @@ from tests.mcp.util import data, text
 pytestmark = [pytest.mark.anyio, pytest.mark.cluster]
 
 
-@pytest.fixture
-async def debugger(client: Client, seeded: Seeded) -> str:
-    res = await client.call_tool(
-        "add_debug_container", {"namespace": seeded.namespace, "pod": seeded.slim_pod, "target": "app"}
-    )
-    return str(data(res)["container"])
-
-
 async def test_processes_come_back_as_rows(client: Client, seeded: Seeded, debugger: str) -> None:
     res = await client.call_tool("inspect", {"namespace": seeded.namespace, "pod": seeded.slim_pod})
     sc = data(res)

@@ -11,9 +11,9 @@ import pytest
 from mcp import Client
 
 from k8s_debug_mcp.server import Settings, build_server
-from tests.conftest import Kube
+from tests.conftest import Kube, restricted_pod
 from tests.mcp.util import data, text
-from tests.realnode.conftest import DEBUG_IMAGE, SLIM_APP_IMAGE, SLIM_PAGE, RealPod, running_and_ready
+from tests.realnode.conftest import DEBUG_IMAGE, SLIM_PAGE, RealPod, running_and_ready
 
 pytestmark = [pytest.mark.anyio, pytest.mark.realnode, pytest.mark.cluster]
 
@@ -98,33 +98,11 @@ async def test_an_image_that_is_not_there_fails_fast_with_the_kubelet_reason(too
     assert "cannot start: ErrImageNeverPull" in text(res)
 
 
-def locked_pod(name: str) -> dict[str, Any]:
-    sc = {
-        "runAsNonRoot": True,
-        "runAsUser": 1000,
-        "runAsGroup": 1000,
-        "allowPrivilegeEscalation": False,
-        "capabilities": {"drop": ["ALL"]},
-        "seccompProfile": {"type": "RuntimeDefault"},
-    }
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": name, "labels": {"app": name}},
-        "spec": {
-            "nodeSelector": {"type": "real"},
-            "terminationGracePeriodSeconds": 2,
-            "tolerations": [{"key": "k8s-debug-mcp/real", "operator": "Exists", "effect": "NoSchedule"}],
-            "containers": [{"name": "app", "image": SLIM_APP_IMAGE, "imagePullPolicy": "Never", "securityContext": sc}],
-        },
-    }
-
-
 async def test_restricted_pod_security_admits_the_restricted_profile_and_refuses_sysadmin(
     tools: Client, kube: Kube, namespace: str, real_node: str
 ) -> None:
     kube.run("label", "namespace", namespace, "pod-security.kubernetes.io/enforce=restricted")
-    kube.apply(namespace, locked_pod("locked"))
+    kube.apply(namespace, restricted_pod("locked", real=True))
     kube.wait_until("locked ready", lambda: running_and_ready(kube.get(namespace, "pod", "locked")), 90)
     ok = await call(
         tools,
