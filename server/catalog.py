@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import Iterable
+from typing import Any
 
 from k8s_debug_mcp.server.registry import ToolSpec
-from k8s_debug_mcp.tools import access, copies, debug, diagnose, pods, preview, render
-from k8s_debug_mcp.tools import exec as exec_tool
-from k8s_debug_mcp.tools import inspect as inspect_tool
+from k8s_debug_mcp.tools import access, commands, copies, debug, diagnose, inspection, pods, render
+from k8s_debug_mcp.tools.access import Need
 from k8s_debug_mcp.tools.models import (
     AddDebugContainerRequest,
     AddDebugContainerResult,
@@ -32,37 +31,17 @@ from k8s_debug_mcp.tools.models import (
     WhoamiResult,
 )
 
-__all__ = ["TOOLS"]
-
-R = TypeVar("R")
+__all__ = ["TOOLS", "workflow"]
 
 
-def _with_gateway(fn: Callable[..., Awaitable[R]]) -> Callable[[Any, Any], Awaitable[R]]:
-    """The runner of a tool function that needs only the gateway and the policy."""
-
-    async def run(req: Any, app: Any) -> R:
-        return await fn(req, gateway=app.gateway, policy=app.policy)
-
-    return run
+def workflow(specs: Iterable[ToolSpec[Any, Any]], *, read_only: bool) -> tuple[tuple[str, Need], ...]:
+    """(tool, need) for every exposed tool: what whoami checks, from the same data the registry enforces."""
+    return tuple((spec.name, need) for spec in specs if spec.read_only or not read_only for need in spec.needs)
 
 
-def _with_image(fn: Callable[..., Awaitable[R]]) -> Callable[[Any, Any], Awaitable[R]]:
-    """The runner of a function that builds a debugger: also the default image, and names seeded by
-    the request, so its preview, its dry run and its confirmed apply pick the same names."""
-
-    async def run(req: Any, app: Any) -> R:
-        return await fn(
-            req,
-            gateway=app.gateway,
-            policy=app.policy,
-            default_image=app.settings.debug_image,
-            suffix=debug.suffix_for(preview.request_seed(req)),
-        )
-
-    return run
-
-
-TOOLS: tuple[ToolSpec[Any, Any], ...] = (
+# No annotation: each ToolSpec's Req/Res are inferred from its own request and result models, so mypy
+# checks every runner, preview and renderer against them (a ToolSpec[Any, Any] context would not).
+TOOLS = (
     ToolSpec(
         name="diagnose",
         title="Diagnose a workload",
@@ -73,7 +52,8 @@ TOOLS: tuple[ToolSpec[Any, Any], ...] = (
         ),
         request=DiagnoseRequest,
         result=DiagnoseResult,
-        run=_with_gateway(diagnose.diagnose),
+        run=diagnose.diagnose,
+        needs=diagnose.NEEDS,
         render=render.render_diagnose,
         read_only=True,
     ),
@@ -86,7 +66,8 @@ TOOLS: tuple[ToolSpec[Any, Any], ...] = (
         ),
         request=ListPodsRequest,
         result=ListPodsResult,
-        run=_with_gateway(pods.list_pods),
+        run=pods.list_pods,
+        needs=pods.LIST_NEEDS,
         render=render.render_list_pods,
         read_only=True,
     ),
@@ -99,7 +80,8 @@ TOOLS: tuple[ToolSpec[Any, Any], ...] = (
         ),
         request=PodStatusRequest,
         result=PodStatusResult,
-        run=_with_gateway(pods.pod_status),
+        run=pods.pod_status,
+        needs=pods.STATUS_NEEDS,
         render=render.render_pod_status,
         read_only=True,
     ),
@@ -112,7 +94,8 @@ TOOLS: tuple[ToolSpec[Any, Any], ...] = (
         ),
         request=PodLogsRequest,
         result=PodLogsResult,
-        run=_with_gateway(pods.pod_logs),
+        run=pods.pod_logs,
+        needs=pods.LOGS_NEEDS,
         render=render.render_pod_logs,
         read_only=True,
     ),
@@ -125,7 +108,7 @@ TOOLS: tuple[ToolSpec[Any, Any], ...] = (
         ),
         request=WhoamiRequest,
         result=WhoamiResult,
-        run=_with_gateway(access.whoami),
+        run=access.whoami,
         render=render.render_whoami,
         read_only=True,
     ),
@@ -140,10 +123,11 @@ TOOLS: tuple[ToolSpec[Any, Any], ...] = (
         ),
         request=AddDebugContainerRequest,
         result=AddDebugContainerResult,
-        run=_with_image(debug.add_debug_container),
+        run=debug.add_debug_container,
+        needs=debug.NEEDS,
         render=render.render_add_debug_container,
         read_only=False,
-        preview=_with_image(preview.preview_add_debug_container),
+        preview=debug.preview_add_debug_container,
         destructive=False,
         idempotent=False,
     ),
@@ -157,10 +141,11 @@ TOOLS: tuple[ToolSpec[Any, Any], ...] = (
         ),
         request=ExecRequest,
         result=ExecResult,
-        run=_with_gateway(exec_tool.exec_command),
+        run=commands.exec_command,
+        needs=commands.NEEDS,
         render=render.render_exec,
         read_only=False,
-        preview=_with_gateway(preview.preview_exec),
+        preview=commands.preview_exec,
         destructive=True,
         idempotent=False,
     ),
@@ -173,7 +158,8 @@ TOOLS: tuple[ToolSpec[Any, Any], ...] = (
         ),
         request=InspectRequest,
         result=InspectResult,
-        run=_with_gateway(inspect_tool.inspect),
+        run=inspection.inspect,
+        needs=commands.NEEDS,
         render=render.render_inspect,
         read_only=False,
         destructive=False,
@@ -189,10 +175,11 @@ TOOLS: tuple[ToolSpec[Any, Any], ...] = (
         ),
         request=CopyPodRequest,
         result=CopyPodResult,
-        run=_with_image(copies.copy_pod),
+        run=copies.copy_pod,
+        needs=copies.COPY_NEEDS,
         render=render.render_copy_pod,
         read_only=False,
-        preview=_with_image(preview.preview_copy_pod),
+        preview=copies.preview_copy_pod,
         destructive=False,
         idempotent=False,
     ),
@@ -200,15 +187,16 @@ TOOLS: tuple[ToolSpec[Any, Any], ...] = (
         name="cleanup",
         title="Delete debug copies",
         description=(
-            "Delete pod copies this server created (only pods labelled as ours; anything else is refused). "
-            "Default: all of ours in the namespace; expired_only and dry_run narrow it."
+            "Delete pod copies this server made (proved by its owner mark; anything else is refused). "
+            "Default: all ours in the namespace; expired_only and dry_run narrow it."
         ),
         request=CleanupRequest,
         result=CleanupResult,
-        run=_with_gateway(copies.cleanup),
+        run=copies.cleanup,
+        needs=copies.CLEANUP_NEEDS,
         render=render.render_cleanup,
         read_only=False,
-        preview=_with_gateway(preview.preview_cleanup),
+        preview=copies.preview_cleanup,
         destructive=True,
         idempotent=True,
     ),

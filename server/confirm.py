@@ -14,22 +14,35 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias
 
+from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from k8s_debug_mcp.tools.preview import Preview, digest
 
-__all__ = ["Approval", "Gate", "PlanStore", "args_digest", "caller_of", "supports_elicitation"]
+if TYPE_CHECKING:
+    from k8s_debug_mcp.server.app import AppContext
+
+__all__ = ["Approval", "Ctx", "Gate", "PlanStore", "args_digest", "caller_of", "supports_elicitation"]
+
+Ctx: TypeAlias = "Context[AppContext, Any]"
+"""A tool call's context: the lifespan's AppContext, any request type."""
+Arguments = dict[str, object]
+"""Tool arguments as the client sent them."""
 
 PLAN_TTL_S: Final = 600.0
 MAX_PLANS: Final = 1000
 
 
 class Approval(BaseModel):
-    approve: bool = Field(description="Apply this change to the cluster?")
+    """The user's answer. Only a real boolean counts: "yes", 1 or "true" are not an approval."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    approve: StrictBool = Field(description="Apply this change to the cluster?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,26 +54,27 @@ class Gate:
     error: str | None = None
 
 
-def supports_elicitation(ctx: Context[Any, Any]) -> bool:
+def supports_elicitation(ctx: Ctx) -> bool:
     caps = ctx.client_capabilities
     elicitation = caps.elicitation if caps is not None else None
     return elicitation is not None and (elicitation.form is not None or elicitation.url is None)
 
 
-def caller_of(ctx: Context[Any, Any]) -> str:
-    """Who is calling, as far as the transport tells: the OAuth client id, else the client's name."""
-    client_id = getattr(ctx, "client_id", None)
-    if client_id:
-        return str(client_id)
+def caller_of(ctx: Ctx) -> str:
+    """Who is calling: the authenticated principal of an HTTP request (the SDK's auth context: the
+    token's subject or client id), else "local" plus the client's self-declared name (stdio)."""
+    token = get_access_token()
+    if token is not None:
+        return f"user:{token.subject}" if token.subject else f"client:{token.client_id}"
     try:
         info = ctx.request_context.session.client_params
         name = info.client_info.name if info is not None else None
-    except AttributeError:
+    except (AttributeError, ValueError):
         name = None
-    return f"client:{name}" if name else "local"
+    return f"local:{name}" if name else "local"
 
 
-def args_digest(tool: str, arguments: dict[str, Any]) -> str:
+def args_digest(tool: str, arguments: Arguments) -> str:
     return digest({"tool": tool, "args": {k: v for k, v in arguments.items() if k not in ("plan_id", "dry_run")}})
 
 

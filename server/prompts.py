@@ -3,20 +3,32 @@ that browse resources. Prompt texts are static; only the caller's arguments are 
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from mcp.server import MCPServer
-from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError
+from mcp.types import TextContent
 
+from k8s_debug_mcp.server.confirm import Ctx
+from k8s_debug_mcp.server.registry import present
 from k8s_debug_mcp.tools import pods, render
+from k8s_debug_mcp.tools.boundary import sanitize_text
+from k8s_debug_mcp.tools.deps import Deps
 from k8s_debug_mcp.tools.errors import DebugError
-from k8s_debug_mcp.tools.models import PodLogsRequest, PodStatusRequest
+from k8s_debug_mcp.tools.models import PodLogsRequest, PodLogsResult, PodStatusRequest, PodStatusResult, Result
+from k8s_debug_mcp.tools.secrets import masker_for, touched_pods
+from k8s_debug_mcp.tools.text import Fence
+
+if TYPE_CHECKING:
+    from k8s_debug_mcp.server.app import AppContext
+
+R = TypeVar("R", bound=Result)
 
 __all__ = ["register_prompts", "register_resources"]
 
 
-def register_prompts(server: MCPServer[Any]) -> None:
+def register_prompts(server: MCPServer[AppContext]) -> None:
     @server.prompt(name="investigate_crash", title="Investigate a crashing workload")
     def investigate_crash(namespace: str, workload: str) -> str:
         """Find out why a workload crashes, step by step."""
@@ -67,7 +79,21 @@ def register_prompts(server: MCPServer[Any]) -> None:
         )
 
 
-def register_resources(server: MCPServer[Any]) -> None:
+async def _resource_text(ctx: Ctx, run: Callable[[Deps], Awaitable[R]], render: Callable[[R, Fence], str]) -> str:
+    """A read tool's answer as a resource: the same policy gate and output boundary as the tool."""
+    app = ctx.request_context.lifespan_context
+    pods = touched_pods()
+    try:
+        result = await run(app.deps)
+    except DebugError as exc:
+        masker = await masker_for(app.deps.secrets, pods)
+        raise ResourceError(sanitize_text(str(exc), masker)) from None
+    presented = await present(result, render, await masker_for(app.deps.secrets, pods))
+    block = presented.content[0]
+    return block.text if isinstance(block, TextContent) else ""
+
+
+def register_resources(server: MCPServer[AppContext]) -> None:
     @server.resource(
         "k8s://namespaces/{namespace}/pods/{pod}",
         name="pod_status",
@@ -75,15 +101,17 @@ def register_resources(server: MCPServer[Any]) -> None:
         description="The pod_status text of one pod.",
         mime_type="text/plain",
     )
-    async def pod_status_resource(namespace: str, pod: str, ctx: Context[Any, Any]) -> str:
-        app = ctx.request_context.lifespan_context
+    async def pod_status_resource(namespace: str, pod: str, ctx: Ctx) -> str:
         try:
             req = PodStatusRequest(namespace=namespace, pod=pod)
-            return render.render_pod_status(await pods.pod_status(req, gateway=app.gateway, policy=app.policy))
-        except DebugError as exc:
-            raise ResourceError(str(exc)) from None
         except ValueError:
             raise ResourceError("namespace and pod must be DNS names") from None
+
+        async def run(deps: Deps) -> PodStatusResult:
+            deps.policy.check_namespace(req.namespace)
+            return await pods.pod_status(req, deps)
+
+        return await _resource_text(ctx, run, render.render_pod_status)
 
     @server.resource(
         "k8s://namespaces/{namespace}/pods/{pod}/logs/{container}",
@@ -92,12 +120,14 @@ def register_resources(server: MCPServer[Any]) -> None:
         description="The last 200 lines of a container's log (untrusted text, secrets masked).",
         mime_type="text/plain",
     )
-    async def pod_logs_resource(namespace: str, pod: str, container: str, ctx: Context[Any, Any]) -> str:
-        app = ctx.request_context.lifespan_context
+    async def pod_logs_resource(namespace: str, pod: str, container: str, ctx: Ctx) -> str:
         try:
             req = PodLogsRequest(namespace=namespace, pod=pod, container=container)
-            return render.render_pod_logs(await pods.pod_logs(req, gateway=app.gateway, policy=app.policy))
-        except DebugError as exc:
-            raise ResourceError(str(exc)) from None
         except ValueError:
             raise ResourceError("namespace, pod and container must be DNS names") from None
+
+        async def run(deps: Deps) -> PodLogsResult:
+            deps.policy.check_namespace(req.namespace)
+            return await pods.pod_logs(req, deps)
+
+        return await _resource_text(ctx, run, render.render_pod_logs)

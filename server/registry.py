@@ -1,19 +1,30 @@
-"""Tools as data: each ToolSpec names its request/result models, its runner and its renderer.
+"""Tools as data, and the one path every call takes.
 
-The registry turns specs into MCP tools. The input schema is the request model's own
-JSON schema (titles stripped: the model pays for every byte on every turn); the
-handler accepts the raw arguments and validates them with the request model, so a bad
-argument yields our short message instead of pydantic's dump. Exposure filtering
-(read-only mode) happens here and only here; tool bodies never look at it.
+A `ToolSpec` is a tool's whole contract: request and result models, the runner, the
+renderer, the RBAC it needs, its preview (what the user approves) and its annotations.
+`build_tools` turns specs into MCP tools whose handler does, in this order and for every tool:
+
+1. validate the raw arguments with the request model (unknown keys refused, short messages);
+2. write tools: the audit's intent line (flushed) — before anything else can happen;
+3. policy: namespace allow/deny; write tools: read-only/preview-only; then RBAC (`needs`);
+4. write tools: confirmation (elicitation or a one-time plan id bound to the previewed body);
+5. run the tool with a per-call `Deps`, recording which pods it read;
+6. the output boundary: every string of the result masked (shapes + the values of the Secrets
+   those pods reference), disarmed and capped (tools/boundary.py); text rendered from that,
+   untrusted parts inside a per-response fence;
+7. write tools: the audit's outcome line (applied / not applied / unknown).
+Exposure (read-only mode) is decided here and only here; tool bodies never look at it.
 """
 
 from __future__ import annotations
 
 import inspect
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
-from typing import Annotated, Any, Generic, TypeVar
+from contextvars import ContextVar
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
 from mcp.server.elicitation import AcceptedElicitation, CancelledElicitation, DeclinedElicitation, ElicitationResult
 from mcp.server.mcpserver import Context
@@ -21,12 +32,14 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.resolve import Elicit, Resolve
 from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from pydantic.json_schema import WithJsonSchema
 
-from k8s_debug_mcp.server.audit import AuditUnavailable
+from k8s_debug_mcp.server.audit import AuditUnavailable, CallRecord
 from k8s_debug_mcp.server.confirm import (
     Approval,
+    Arguments,
+    Ctx,
     Gate,
     args_digest,
     caller_of,
@@ -34,15 +47,27 @@ from k8s_debug_mcp.server.confirm import (
     supports_elicitation,
 )
 from k8s_debug_mcp.server.errors import describe_debug_error, describe_validation_error
-from k8s_debug_mcp.server.logging import get_logger
+from k8s_debug_mcp.server.logs import get_logger
+from k8s_debug_mcp.tools.access import Need, require
+from k8s_debug_mcp.tools.boundary import sanitize, sanitize_text
+from k8s_debug_mcp.tools.deps import Deps
 from k8s_debug_mcp.tools.errors import DebugError
 from k8s_debug_mcp.tools.models import Request, Result
-from k8s_debug_mcp.tools.preview import Preview, digest
+from k8s_debug_mcp.tools.preview import Preview, request_seed
+from k8s_debug_mcp.tools.redact import Masker
+from k8s_debug_mcp.tools.secrets import masker_for, touched_pods
+from k8s_debug_mcp.tools.text import Fence
 
-__all__ = ["ToolSpec", "build_tools", "compact_schema"]
+if TYPE_CHECKING:
+    from k8s_debug_mcp.server.app import AppContext
+
+__all__ = ["ToolSpec", "build_tools", "compact_schema", "present"]
 
 Req = TypeVar("Req", bound=Request)
 Res = TypeVar("Res", bound=Result)
+ERROR_CAP = 4000
+
+_raw_arguments: ContextVar[Arguments | None] = ContextVar("k8s_debug_mcp_raw_arguments", default=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,12 +77,13 @@ class ToolSpec(Generic[Req, Res]):
     description: str
     request: type[Req]
     result: type[Res]
-    run: Callable[[Req, Any], Awaitable[Res]]
-    """(request, app context) -> result; the app context carries gateway, policy, settings."""
-    render: Callable[[Res], str]
+    run: Callable[[Req, Deps], Awaitable[Res]]
+    render: Callable[[Res, Fence], str]
     read_only: bool
-    preview: Callable[[Req, Any], Awaitable[Preview | None]] | None = None
-    """(request, app context) -> what the user approves; None: no confirmation (or nothing would change)."""
+    needs: tuple[Need, ...] = ()
+    """RBAC the tool needs: checked before every write (SelfSubjectAccessReview); whoami reports it."""
+    preview: Callable[[Req, Deps], Awaitable[Preview | None]] | None = None
+    """What the user approves; None: no confirmation (or nothing would change)."""
     destructive: bool = False
     idempotent: bool = True
 
@@ -70,6 +96,9 @@ class ToolSpec(Generic[Req, Res]):
             idempotent_hint=self.idempotent,
             open_world_hint=False,
         )
+
+
+AnySpec = ToolSpec[Any, Any]
 
 
 def compact_schema(schema: Any, *, output: bool = False) -> Any:
@@ -85,7 +114,7 @@ def compact_schema(schema: Any, *, output: bool = False) -> Any:
         return [compact_schema(item, output=output) for item in schema]
     if not isinstance(schema, dict):
         return schema
-    out: dict[str, Any] = {}
+    out: Arguments = {}
     for key, value in schema.items():
         if key == "title" and isinstance(value, str):
             continue
@@ -108,49 +137,88 @@ def compact_schema(schema: Any, *, output: bool = False) -> Any:
     return out
 
 
-def _present(arguments: dict[str, Any]) -> dict[str, Any]:
+def _present_args(arguments: Arguments) -> Arguments:
     """Arguments without nulls: a null means "not given" (every optional field defaults to it or better)."""
     return {k: v for k, v in arguments.items() if v is not None}
 
 
-def _canonical_fields(req: BaseModel) -> dict[str, Any]:
-    data = req.model_dump()
-    return {k: data[k] for k in ("namespace", "pod") if data.get(k) is not None}
+def _validate(spec: AnySpec, arguments: Arguments) -> Request:
+    raw = _raw_arguments.get()
+    req: Request = spec.request.model_validate(_present_args(raw if raw is not None else arguments))
+    return req
 
 
-def _audit_args(req: BaseModel) -> dict[str, Any]:
-    """The request as the audit log keeps it: stdin only as a digest."""
-    data = req.model_dump(mode="json", exclude_none=True)
-    if isinstance(data.get("stdin"), str):
-        data["stdin"] = "sha256:" + digest(data["stdin"])
-    return data
+def _app(ctx: Ctx) -> AppContext:
+    app: AppContext = ctx.request_context.lifespan_context
+    return app
 
 
-def _resolver(spec: ToolSpec[Any, Any]) -> Callable[..., Awaitable[Any]]:
+def _deps(app: AppContext, spec: AnySpec, req: Request, ctx: Ctx | None) -> Deps:
+    """The per-call dependencies: generated names seeded by the request, progress to this client."""
+    started = time.monotonic()
+
+    async def progress(message: str) -> None:
+        if ctx is not None:
+            try:
+                await ctx.report_progress(round(time.monotonic() - started, 1), None, message)
+            except Exception:
+                get_logger("k8s_debug_mcp.tool").debug("progress_failed", tool=spec.name)
+
+    return replace(app.deps, name_seed=request_seed(req), progress=progress)
+
+
+async def _admit(spec: AnySpec, req: Request, deps: Deps) -> None:
+    """Policy and RBAC, before any preview or run: the same gate for every tool."""
+    namespace, _ = req.scope
+    if namespace is not None:
+        deps.policy.check_namespace(namespace)
+    if not spec.read_only:
+        deps.policy.check_write(dry_run=req.is_dry_run)
+        await require(deps.gateway, namespace or "", spec.needs)
+
+
+async def present(result: Res, render: Callable[[Res, Fence], str], masker: Masker) -> CallToolResult:
+    """The output boundary applied to a result: sanitized structured content and the text rendered from it."""
+    clean, _ = sanitize(result, masker)
+    return CallToolResult(
+        content=[TextContent(type="text", text=render(clean, Fence()))],
+        structured_content=clean.model_dump(mode="json"),
+    )
+
+
+def _error_text(message: str, masker: Masker) -> str:
+    return sanitize_text(message, masker, cap=ERROR_CAP)
+
+
+def _resolver(spec: AnySpec) -> Callable[..., Awaitable[Elicit[Approval] | Gate]]:
     """Runs before the tool body: previews a mutation and asks the user where the client can."""
 
-    async def resolve(ctx: Context[Any, Any], **arguments: Any) -> Elicit[Approval] | Gate:
-        app = ctx.request_context.lifespan_context
+    async def resolve(ctx: Ctx, **arguments: object) -> Elicit[Approval] | Gate:
+        app = _app(ctx)
         try:
-            req = spec.request.model_validate(_present(arguments))
+            req = _validate(spec, arguments)
         except ValidationError:
             return Gate("skip")  # the handler reports the bad arguments
-        if spec.preview is None or not app.policy.confirm or getattr(req, "dry_run", False):
-            return Gate("skip")
-        if getattr(req, "plan_id", None):
-            return Gate("skip")  # redeemed (and checked against a fresh preview) by the handler
+        if spec.preview is None or not app.policy.confirm or req.is_dry_run or getattr(req, "plan_id", None):
+            return Gate("skip")  # a plan id is redeemed (against a fresh preview) by the handler
+        pods = touched_pods()
+        deps = _deps(app, spec, req, ctx)
         try:
-            preview = await spec.preview(req, app)
+            await _admit(spec, req, deps)
+            preview = await spec.preview(req, deps)
         except DebugError as exc:
-            return Gate("failed", error=describe_debug_error(exc))  # never proceed unconfirmed
+            masker = await masker_for(deps.secrets, pods)
+            return Gate("failed", error=_error_text(describe_debug_error(exc), masker))  # never proceed unconfirmed
         if preview is None:
             return Gate("noop")  # nothing would change (e.g. a running debugger is reused)
+        masker = await masker_for(deps.secrets, pods)
+        shown = replace(preview, summary=sanitize_text(preview.summary, masker, cap=ERROR_CAP))
         if not supports_elicitation(ctx):
-            return Gate("no_elicitation", preview)
-        return Elicit(f"{preview.summary}\n\nApprove this change?", Approval)
+            return Gate("no_elicitation", shown)
+        return Elicit(f"{shown.summary}\n\nApprove this change?", Approval)
 
     params = [inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)]
-    annotations: dict[str, Any] = {"ctx": Context, "return": Elicit[Approval] | Gate}
+    annotations: Arguments = {"ctx": Context, "return": Elicit[Approval] | Gate}
     for name in spec.request.model_fields:
         params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=Any))
         annotations[name] = Any
@@ -160,16 +228,10 @@ def _resolver(spec: ToolSpec[Any, Any]) -> Callable[..., Awaitable[Any]]:
     return resolve
 
 
-async def _confirm(
-    spec: ToolSpec[Any, Any],
-    req: BaseModel,
-    arguments: dict[str, Any],
-    approval: Any,
-    ctx: Context[Any, Any],
-) -> None:
+async def _confirm(spec: AnySpec, req: Request, deps: Deps, arguments: Arguments, approval: object, ctx: Ctx) -> None:
     """Return when the change may go ahead; raise ToolError otherwise."""
-    app = ctx.request_context.lifespan_context
-    if spec.preview is None or not app.policy.confirm or getattr(req, "dry_run", False):
+    app = _app(ctx)
+    if spec.preview is None or not app.policy.confirm or req.is_dry_run:
         return
     plan_id = getattr(req, "plan_id", None)
     if plan_id:
@@ -177,7 +239,7 @@ async def _confirm(
             plan_id,
             tool=spec.name,
             args=args_digest(spec.name, arguments),
-            preview=await spec.preview(req, app),
+            preview=await spec.preview(req, deps),
             caller=caller_of(ctx),
         )
         return
@@ -185,15 +247,14 @@ async def _confirm(
         raise ToolError("The user declined this change. Nothing was changed.")
     value = approval.data if isinstance(approval, AcceptedElicitation) else approval
     if isinstance(value, Approval):
-        if value.approve:
+        if value.approve is True:
             return
         raise ToolError("The user did not approve this change. Nothing was changed.")
     if isinstance(value, Gate) and value.kind == "failed":
         raise ToolError(value.error or "The change could not be previewed. Nothing was changed.")
     if isinstance(value, Gate) and value.kind == "noop":
         # Nothing would change when the resolver looked; make sure that still holds right now.
-        fresh = await spec.preview(req, app)
-        if fresh is not None:
+        if await spec.preview(req, deps) is not None:
             raise ToolError("The cluster changed while this call was prepared. Nothing was changed; call again.")
         return
     if isinstance(value, Gate) and value.kind == "no_elicitation" and value.preview is not None:
@@ -205,44 +266,51 @@ async def _confirm(
         raise ToolError("This change was not confirmed. Nothing was changed.")
 
 
-def _handler(spec: ToolSpec[Any, Any]) -> Callable[..., Awaitable[CallToolResult]]:
+def _handler(spec: AnySpec) -> Callable[..., Awaitable[CallToolResult]]:
     log = get_logger("k8s_debug_mcp.tool")
     input_schema = spec.request.model_json_schema()
-    properties: dict[str, Any] = input_schema.get("properties", {})
+    properties: Arguments = input_schema.get("properties", {})
     if "$defs" in input_schema:
         raise TypeError(f"{spec.name}: request models must have flat fields (found $defs)")
     mutating = not spec.read_only
 
-    async def handler(ctx: Context[Any, Any], approval: Any = None, **arguments: Any) -> CallToolResult:
+    async def handler(ctx: Ctx, approval: object = None, **arguments: object) -> CallToolResult:
         started = time.perf_counter()
-        outcome = "ok"
-        error: str | None = None
-        fields: dict[str, Any] = {}
-        req: BaseModel | None = None
-        app = ctx.request_context.lifespan_context
+        app = _app(ctx)
+        raw = _raw_arguments.get()
+        call = CallRecord(id=uuid.uuid4().hex[:16], caller=caller_of(ctx), tool=spec.name)
+        pods = touched_pods()
+        outcome, error = "ok", None
+        applied: bool | None = None
+        masker = Masker()
         try:
             try:
-                req = spec.request.model_validate(_present(arguments))
+                req = _validate(spec, arguments)
             except ValidationError as exc:
                 outcome = "invalid_arguments"
+                if mutating:
+                    await app.audit.intent(call, raw if raw is not None else arguments, dry_run=False)
                 raise ToolError(describe_validation_error(exc, tool=spec.name)) from None
-            fields = _canonical_fields(req)
+            call.namespace, call.pod = req.scope
+            deps = _deps(app, spec, req, ctx)
             try:
                 if mutating:
-                    app.audit.check()
-                    await _confirm(spec, req, arguments, approval, ctx)
-                res = await spec.run(req, app)
+                    await app.audit.intent(call, req.model_dump(mode="json", exclude_none=True), dry_run=req.is_dry_run)
+                await _admit(spec, req, deps)
+                if mutating:
+                    await _confirm(spec, req, deps, arguments, approval, ctx)
+                with app.audit.current(call):
+                    result = await spec.run(req, deps)
             except DebugError as exc:
-                outcome = exc.kind
-                raise ToolError(describe_debug_error(exc)) from None
+                outcome, applied = exc.kind, exc.applied
+                masker = await masker_for(deps.secrets, pods)
+                raise ToolError(_error_text(describe_debug_error(exc), masker)) from None
             except AuditUnavailable as exc:
                 outcome = "audit_unavailable"
-                raise ToolError(f"Refused: {exc}. Mutations need a working audit log.") from None
-            text = spec.render(res)
-            return CallToolResult(
-                content=[TextContent(type="text", text=text)],
-                structured_content=res.model_dump(mode="json"),
-            )
+                raise ToolError(f"Refused: {exc}. Mutations need a working audit log; nothing was changed.") from None
+            applied = True if mutating and not req.is_dry_run else None
+            masker = await masker_for(deps.secrets, pods)
+            return await present(result, spec.render, masker)
         except ToolError as exc:
             if outcome == "ok":
                 outcome = "refused"
@@ -255,12 +323,20 @@ def _handler(spec: ToolSpec[Any, Any]) -> Callable[..., Awaitable[CallToolResult
             raise
         finally:
             duration = round((time.perf_counter() - started) * 1000, 1)
-            log.info("tool_call", tool=spec.name, **fields, outcome=outcome, duration_ms=duration)
-            if mutating and req is not None:
-                await _audit(app, spec, req, ctx, outcome, error)
+            log.info(
+                "tool_call",
+                tool=spec.name,
+                namespace=call.namespace,
+                pod=call.pod,
+                outcome=outcome,
+                duration_ms=duration,
+            )
+            app.observe(spec.name, outcome, duration / 1000)
+            if mutating and call.intent_written:
+                await _audit_outcome(app, call, outcome, applied, error, masker)
 
     params = [inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)]
-    annotations: dict[str, Any] = {"ctx": Context}
+    annotations: Arguments = {"ctx": Context}
     if mutating:
         approval_type = Annotated[ElicitationResult[Approval], Resolve(_resolver(spec))]
         params.append(inspect.Parameter("approval", inspect.Parameter.KEYWORD_ONLY, annotation=approval_type))
@@ -282,37 +358,37 @@ def _handler(spec: ToolSpec[Any, Any]) -> Callable[..., Awaitable[CallToolResult
     return handler
 
 
-async def _audit(
-    app: Any, spec: ToolSpec[Any, Any], req: BaseModel, ctx: Context[Any, Any], outcome: str, error: str | None
+async def _audit_outcome(
+    app: AppContext, call: CallRecord, outcome: str, applied: bool | None, error: str | None, masker: Masker
 ) -> None:
-    """One line per attempt. A failed write turns a success into an error (the change itself stands)."""
-    args = _audit_args(req)
+    """The outcome line. When it cannot be written after a change was made, say so (the change stands)."""
     try:
-        await app.audit.record(
-            {
-                "caller": caller_of(ctx),
-                "tool": spec.name,
-                "namespace": args.get("namespace"),
-                "pod": args.get("pod"),
-                "dry_run": bool(args.get("dry_run", False)),
-                "args": args,
-                "args_digest": args_digest(spec.name, args),
-                "outcome": outcome,
-                "error": error[:500] if error else None,
-            }
-        )
+        await app.audit.outcome(call, outcome, applied=applied, error=_error_text(error, masker) if error else None)
     except AuditUnavailable as exc:
-        get_logger("k8s_debug_mcp.audit").error("audit_write_failed", tool=spec.name, error=str(exc))
+        get_logger("k8s_debug_mcp.audit").error("audit_write_failed", tool=call.tool, error=str(exc))
         if error is None:
-            raise ToolError(f"The change was applied, but its audit line could not be written: {exc}.") from None
+            raise ToolError(
+                f"The change was applied, but its audit outcome line could not be written: {exc}."
+            ) from None
 
 
-def build_tools(specs: Iterable[ToolSpec[Any, Any]], *, read_only: bool) -> list[Tool]:
+class StrictTool(Tool):
+    """A tool that sees the caller's raw arguments, so unknown keys are refused instead of dropped."""
+
+    async def run(self, arguments: dict[str, Any], context: Any, convert_result: bool = False) -> Any:
+        token = _raw_arguments.set(dict(arguments))
+        try:
+            return await super().run(arguments, context, convert_result=convert_result)
+        finally:
+            _raw_arguments.reset(token)
+
+
+def build_tools(specs: Iterable[AnySpec], *, read_only: bool) -> list[Tool]:
     tools: list[Tool] = []
     for spec in specs:
         if read_only and not spec.read_only:
             continue
-        tool = Tool.from_function(
+        tool = StrictTool.from_function(
             _handler(spec),
             name=spec.name,
             title=spec.title,

@@ -1,19 +1,38 @@
-"""Server settings: one validated, immutable object built from flags and environment."""
+"""Server settings: one validated, immutable `Settings`, layered by pydantic-settings.
+
+Precedence, highest first: command-line flags (server/cli.py passes them as init values),
+`K8S_DEBUG_MCP_*` environment variables, the TOML file of `--config` (tables `[server]` and
+`[policy]`), then the defaults below. Policy settings read flat variables
+(`K8S_DEBUG_MCP_READ_ONLY`, `K8S_DEBUG_MCP_PROFILES=restricted,baseline`; lists are
+comma-separated) and `K8S_DEBUG_MCP_NO_CONFIRM` turns confirmation off.
+"""
 
 from __future__ import annotations
 
 import ipaddress
+import os
+import tomllib
+from contextvars import ContextVar
+from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
 
 from k8s_debug_mcp.tools.gateway import KubeSettings
+from k8s_debug_mcp.tools.kube import JsonDict
 from k8s_debug_mcp.tools.policy import Policy
 
-__all__ = ["LogLevel", "Settings", "Transport"]
+__all__ = ["ENV_PREFIX", "LogLevel", "Settings", "Transport", "is_loopback", "load_settings"]
 
+ENV_PREFIX = "K8S_DEBUG_MCP_"
 Transport = Literal["stdio", "streamable-http"]
 LogLevel = Literal["debug", "info", "warning", "error"]
+
+_config_file: ContextVar[str | None] = ContextVar("k8s_debug_mcp_config_file", default=None)
+# Flat environment names of policy settings that differ from the field name.
+_POLICY_ENV_ALIASES = {"ALLOW_NAMESPACES": "allowed_namespaces", "DENY_NAMESPACES": "denied_namespaces"}
 
 
 def is_loopback(host: str) -> bool:
@@ -25,28 +44,91 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-class Settings(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class _TomlTables(PydanticBaseSettingsSource):
+    """The `--config` file: `[server]` keys at the top level, `[policy]` as the policy."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[object, str, bool]:  # pragma: no cover
+        return None, field_name, False
+
+    def __call__(self) -> JsonDict:
+        path = _config_file.get()
+        if path is None:
+            return {}
+        try:
+            data = tomllib.loads(Path(path).expanduser().read_text())
+        except OSError as exc:
+            raise SettingsError(f"cannot read config {path}: {exc.strerror}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(f"config {path} is not valid TOML: {exc}") from None
+        unknown = set(data) - {"server", "policy"}
+        if unknown:
+            raise SettingsError(f"config {path}: unknown tables {sorted(unknown)}; use [server] and [policy]")
+        out: JsonDict = dict(data.get("server") or {})
+        if data.get("policy"):
+            out["policy"] = dict(data["policy"])
+        return out
+
+
+class _PolicyEnv(PydanticBaseSettingsSource):
+    """Flat `K8S_DEBUG_MCP_<POLICY FIELD>` variables; comma-separated lists; NO_CONFIRM."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[object, str, bool]:  # pragma: no cover
+        return None, field_name, False
+
+    def __call__(self) -> JsonDict:
+        policy: JsonDict = {}
+        names = {name.upper(): name for name in Policy.model_fields} | _POLICY_ENV_ALIASES
+        for env_name, field in names.items():
+            value = os.environ.get(ENV_PREFIX + env_name)
+            if value in (None, ""):
+                continue
+            annotation = str(Policy.model_fields[field].annotation)
+            policy[field] = [v.strip() for v in value.split(",") if v.strip()] if "tuple" in annotation else value
+        no_confirm = os.environ.get(ENV_PREFIX + "NO_CONFIRM")
+        if no_confirm not in (None, ""):
+            policy["confirm"] = no_confirm.strip().lower() not in {"1", "true", "yes", "on"}
+        return {"policy": policy} if policy else {}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="forbid", env_ignore_empty=True)
 
     kubeconfig: str | None = Field(None, description="kubeconfig path; default $KUBECONFIG or ~/.kube/config")
     context: str | None = Field(None, description="kubeconfig context; default the current context")
     in_cluster: bool = Field(False, description="use the pod's service account")
-    transport: Transport = "stdio"
-    host: str = "127.0.0.1"
-    port: int = Field(8000, ge=1, le=65535)
-    log_level: LogLevel = "info"
+    transport: Transport = Field("stdio", description="stdio or streamable-http")
+    host: str = Field("127.0.0.1", description="HTTP bind address")
+    port: int = Field(8000, ge=1, le=65535, description="HTTP port")
+    log_level: LogLevel = Field("info", description="JSON log lines on stderr from this level up")
     debug_image: str = Field("busybox:1.37", description="default image of debug containers")
-    policy: Policy = Field(default_factory=Policy)
     audit_log: str | None = Field(None, description="append-only JSON lines of every mutation attempt")
-
-    @property
-    def read_only(self) -> bool:
-        return self.policy.read_only
-
     http_token: SecretStr | None = Field(None, description="bearer token HTTP clients must send")
+    http_token_file: str | None = Field(None, description="file holding the HTTP bearer token")
+    owner_key: SecretStr | None = Field(None, description="key proving what this server created (>= 32 bytes)")
+    owner_key_file: str | None = Field(
+        None, description="file holding the owner key (e.g. a mounted Secret); default a generated local file"
+    )
+    policy: Policy = Field(default_factory=Policy, description="what this server may do")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _PolicyEnv(settings_cls), _TomlTables(settings_cls))
 
     @model_validator(mode="after")
-    def _loopback_unless_authenticated(self) -> Settings:
+    def _token_from_file_and_loopback_unless_authenticated(self) -> Settings:
+        if self.http_token_file and self.http_token is None:
+            try:
+                token = Path(self.http_token_file).expanduser().read_text().strip()
+            except OSError as exc:
+                raise ValueError(f"cannot read http_token_file {self.http_token_file}: {exc.strerror}") from None
+            object.__setattr__(self, "http_token", SecretStr(token) if token else None)
         if not is_loopback(self.host) and self.http_token is None:
             raise ValueError(
                 f"refusing to listen on {self.host!r} without authentication: set a bearer token "
@@ -55,5 +137,18 @@ class Settings(BaseModel):
         return self
 
     @property
+    def read_only(self) -> bool:
+        return self.policy.read_only
+
+    @property
     def kube(self) -> KubeSettings:
         return KubeSettings(kubeconfig=self.kubeconfig, context=self.context, in_cluster=self.in_cluster)
+
+
+def load_settings(flags: JsonDict, *, config: str | None = None) -> Settings:
+    """Settings from flags (highest), environment, the config file and defaults."""
+    token = _config_file.set(config or os.environ.get(ENV_PREFIX + "CONFIG") or None)
+    try:
+        return Settings(**flags)
+    finally:
+        _config_file.reset(token)

@@ -1,38 +1,44 @@
-"""RBAC pre-checks (SelfSubjectAccessReview) and the whoami view."""
+"""RBAC as data: what each tool needs, the pre-check before a write, and the whoami view."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Final
+from collections.abc import Sequence
+from dataclasses import dataclass
 
+from k8s_debug_mcp.tools.deps import Deps, Gateway
 from k8s_debug_mcp.tools.errors import Forbidden
-from k8s_debug_mcp.tools.gateway import KubeGateway
 from k8s_debug_mcp.tools.models import AccessCheck, WhoamiRequest, WhoamiResult
-from k8s_debug_mcp.tools.policy import Policy
 
-__all__ = ["WORKFLOW", "require", "whoami"]
-
-# (tool, verb, resource, subresource): what each step of the workflow needs.
-WORKFLOW: Final = (
-    ("list_pods", "list", "pods", ""),
-    ("pod_status", "get", "pods", ""),
-    ("pod_status", "list", "events", ""),
-    ("pod_logs", "get", "pods", "log"),
-    ("add_debug_container", "patch", "pods", "ephemeralcontainers"),
-    ("exec", "create", "pods", "exec"),
-    ("exec", "get", "pods", "exec"),
-    ("copy_pod", "create", "pods", ""),
-    ("cleanup", "delete", "pods", ""),
-)
+__all__ = ["Need", "require", "whoami"]
 
 
-async def require(gateway: KubeGateway, namespace: str, *needs: tuple[str, str, str]) -> None:
-    """Refuse before anything is attempted when RBAC lacks any (verb, resource, subresource)."""
-    answers = await asyncio.gather(*(gateway.can_i(namespace, v, r, s) for v, r, s in needs))
-    missing = [f"{v} {r}{'/' + s if s else ''}" for (v, r, s), (ok, _) in zip(needs, answers, strict=True) if not ok]
+@dataclass(frozen=True, slots=True)
+class Need:
+    """One RBAC permission: verb on (group) resource/subresource."""
+
+    verb: str
+    resource: str
+    subresource: str = ""
+    group: str = ""
+
+    def __str__(self) -> str:
+        res = f"{self.resource}/{self.subresource}" if self.subresource else self.resource
+        return f"{self.verb} {res}" if not self.group else f"{self.verb} {res}.{self.group}"
+
+
+async def require(gateway: Gateway, namespace: str, needs: Sequence[Need]) -> None:
+    """Refuse before anything is attempted when RBAC lacks any need (SelfSubjectAccessReview)."""
+    if not needs:
+        return
+    answers = await asyncio.gather(
+        *(gateway.can_i(namespace, n.verb, n.resource, n.subresource, n.group) for n in needs)
+    )
+    missing = [str(n) for n, (ok, _) in zip(needs, answers, strict=True) if not ok]
     if missing:
+        where = f"namespace {namespace}" if namespace else "the cluster"
         raise Forbidden(
-            f"This identity may not {', '.join(missing)} in namespace {namespace} "
+            f"This identity may not {', '.join(missing)} in {where} "
             "(checked with a SelfSubjectAccessReview; nothing was attempted).",
             status=403,
             reason="Forbidden",
@@ -40,14 +46,23 @@ async def require(gateway: KubeGateway, namespace: str, *needs: tuple[str, str, 
         )
 
 
-async def whoami(req: WhoamiRequest, *, gateway: KubeGateway, policy: Policy) -> WhoamiResult:
-    policy.check_namespace(req.namespace)
+async def whoami(req: WhoamiRequest, deps: Deps) -> WhoamiResult:
+    gateway, policy = deps.gateway, deps.policy
     user = await gateway.whoami()
-    answers = await asyncio.gather(*(gateway.can_i(req.namespace, v, r, s) for _, v, r, s in WORKFLOW))
+    tools_by_need: dict[Need, list[str]] = {}
+    for tool, need in deps.workflow:
+        tools_by_need.setdefault(need, []).append(tool)
+    needs = list(tools_by_need)
+    answers = await asyncio.gather(
+        *(gateway.can_i(req.namespace, n.verb, n.resource, n.subresource, n.group) for n in needs)
+    )
     checks = [
-        AccessCheck(tool=tool, permission=f"{v} {r}{'/' + s if s else ''}", allowed=ok)
-        for (tool, v, r, s), (ok, _) in zip(WORKFLOW, answers, strict=True)
+        AccessCheck(tool=", ".join(tools_by_need[n]), permission=str(n), allowed=ok)
+        for n, (ok, _) in zip(needs, answers, strict=True)
     ]
+    masking = "off (policy mask_secret_values=false)"
+    if deps.secrets is not None:
+        masking = await deps.secrets.status(req.namespace)
     return WhoamiResult(
         server=gateway.host,
         namespace=req.namespace,
@@ -59,4 +74,5 @@ async def whoami(req: WhoamiRequest, *, gateway: KubeGateway, policy: Policy) ->
         confirm=policy.confirm,
         profiles=list(policy.profiles),
         debug_images=list(policy.debug_images),
+        secret_masking=masking,
     )

@@ -1,149 +1,192 @@
-"""copy_pod and cleanup: debugging copies of a pod (kubectl debug --copy-to), and their removal."""
+"""copy_pod and cleanup: debugging copies of a pod (kubectl debug --copy-to), and their removal.
+
+The plan is built by tools/copy_plan.py; only pods this server can prove it created
+(tools/ownership.py) are ever deleted.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
-from typing import Any
+from collections.abc import Callable
+from datetime import datetime
+from typing import Final
 
-from k8s_debug_mcp.tools.access import require
-from k8s_debug_mcp.tools.debug import FAIL_FAST_REASONS
+from k8s_debug_mcp.tools.access import Need
+from k8s_debug_mcp.tools.copy_plan import CopyPlan, copy_name, plan_pod_copy
+from k8s_debug_mcp.tools.debug_plan import timeless
+from k8s_debug_mcp.tools.deps import Deps
 from k8s_debug_mcp.tools.errors import DebugError, KubeApiError, NotFound, StartFailed, WaitTimeout
-from k8s_debug_mcp.tools.gateway import KubeGateway
-from k8s_debug_mcp.tools.models import CleanupRequest, CleanupResult, CopyPodRequest, CopyPodResult
-from k8s_debug_mcp.tools.patches import (
+from k8s_debug_mcp.tools.kube import (
     ANN_EXPIRES,
+    ANN_SOURCE,
     MANAGED_BY,
     MANAGED_BY_LABEL,
-    CopyPlan,
-    plan_pod_copy,
-    random_suffix,
+    Json,
+    Pod,
+    format_age,
+    format_duration,
+    iso,
+    objs,
+    parse_time,
 )
-from k8s_debug_mcp.tools.podview import container_entries, parse_time
-from k8s_debug_mcp.tools.policy import Policy
-from k8s_debug_mcp.tools.redact import mask_pod_env
-from k8s_debug_mcp.tools.text import one_line
-from k8s_debug_mcp.tools.waiting import wait_for_pod
+from k8s_debug_mcp.tools.models import CleanupRequest, CleanupResult, CopyPodRequest, CopyPodResult
+from k8s_debug_mcp.tools.ownership import Ownership
+from k8s_debug_mcp.tools.preview import Preview
+from k8s_debug_mcp.tools.waiting import settled, wait_for_pod
 
-__all__ = ["cleanup", "copy_expiry", "copy_pod", "is_ours"]
+__all__ = [
+    "CLEANUP_NEEDS",
+    "COPY_NEEDS",
+    "cleanup",
+    "copy_expiry",
+    "copy_note",
+    "copy_pod",
+    "preview_cleanup",
+    "preview_copy_pod",
+]
 
-Json = Mapping[str, Any]
+COPY_NEEDS: Final = (Need("create", "pods"),)
+CLEANUP_NEEDS: Final = (Need("delete", "pods"),)
 
 
-def is_ours(pod: Json) -> bool:
-    labels = (pod.get("metadata") or {}).get("labels") or {}
-    return bool(labels.get(MANAGED_BY_LABEL) == MANAGED_BY)
-
-
-def copy_expiry(pod: Json) -> datetime | None:
-    """When one of our copies expires; None for pods that are not our copies."""
-    if not is_ours(pod):
+def copy_expiry(pod: Pod, owner: Ownership) -> datetime | None:
+    """When one of our copies expires; None for pods that are not provably ours."""
+    if not owner.owns_pod(pod):
         return None
-    return parse_time(((pod.get("metadata") or {}).get("annotations") or {}).get(ANN_EXPIRES))
+    return parse_time(pod.annotations.get(ANN_EXPIRES))
 
 
-def _running_or_failing(pod: Json) -> str | None:
+def copy_note(pod: Pod, owner: Ownership, now: datetime) -> str | None:
+    """A line about our own debug copies: whose copy it is and whether it expired."""
+    expires = copy_expiry(pod, owner)
+    if expires is None:
+        return None
+    source = pod.annotations.get(ANN_SOURCE) or "?"
+    if expires <= now:
+        return f"debug copy of {source}, expired {format_age(expires, now)} ago: cleanup can delete it"
+    return f"debug copy of {source}, expires in {format_duration(expires - now)}"
+
+
+def _running_or_failing(raw: Json) -> str | None:
     """'Running' once every container runs; raises on what will not fix itself."""
-    status = pod.get("status") or {}
-    name = (pod.get("metadata") or {}).get("name")
-    for cond in status.get("conditions") or []:
-        if (
-            cond.get("type") == "PodScheduled"
-            and cond.get("status") == "False"
-            and cond.get("reason") == "Unschedulable"
-        ):
+    pod = Pod(raw)
+    scheduled = pod.condition("PodScheduled")
+    if scheduled is not None and scheduled.get("status") == "False" and scheduled.get("reason") == "Unschedulable":
+        raise StartFailed(
+            f"Copy {pod.name} cannot be scheduled: {scheduled.get('message') or 'Unschedulable'}",
+            hint="the copy stays Pending; delete it with cleanup, then retry (without same_node, or with "
+            "fewer resources).",
+            applied=True,
+        )
+    for c in pod.containers():
+        state = c.state
+        if state.cannot_start:
             raise StartFailed(
-                f"Copy {name} cannot be scheduled: {one_line(str(cond.get('message') or 'Unschedulable'), 300)}",
-                hint="the copy stays Pending; delete it with cleanup, then retry (without same_node, or with "
-                "fewer resources).",
-            )
-    for _kind, spec, cs in container_entries(pod):
-        waiting = (cs.get("state") or {}).get("waiting") or {}
-        if waiting.get("reason") in FAIL_FAST_REASONS:
-            raise StartFailed(
-                f"Container {spec.get('name')} of copy {name} cannot start: {waiting['reason']}"
-                + (f": {one_line(str(waiting['message']), 300)}" if waiting.get("message") else ""),
+                f"Container {c.name} of copy {pod.name} cannot start: {state.reason}"
+                + (f": {state.message}" if state.message else ""),
                 hint="fix the image (set_image) and make a new copy; delete this one with cleanup.",
+                applied=True,
             )
-    if status.get("phase") == "Failed":
-        raise StartFailed(f"Copy {name} failed: {status.get('reason') or 'see pod_status'}.")
-    if status.get("phase") == "Running" and all(
-        "running" in (cs.get("state") or {}) for kind, _, cs in container_entries(pod) if kind == "regular"
-    ):
+    if pod.phase == "Failed":
+        raise StartFailed(f"Copy {pod.name} failed: {pod.status.get('reason') or 'see pod_status'}.", applied=True)
+    if pod.phase == "Running" and all(c.state.phase == "running" for c in pod.containers("regular")):
         return "Running"
     return None
 
 
-async def checked_source(req: CopyPodRequest, *, gateway: KubeGateway, policy: Policy, image: str) -> Json:
-    """The policy checks that need no pod, then the source pod."""
-    policy.check_namespace(req.namespace)
-    policy.check_write(dry_run=req.dry_run)
+async def _source(req: CopyPodRequest, deps: Deps, image: str) -> Pod:
+    policy = deps.policy
     policy.check_copies()
     policy.check_ttl(req.ttl_seconds)
     for swapped in [image, *(req.set_image or {}).values()]:
         policy.check_image(swapped)
-    await require(gateway, req.namespace, ("create", "pods", ""))
-    return await gateway.get_pod(req.namespace, req.pod)
+    return Pod(await deps.gateway.get_pod(req.namespace, req.pod))
 
 
-async def named(req: CopyPodRequest, *, gateway: KubeGateway, suffix: Callable[[], str]) -> CopyPodRequest:
+async def _named(req: CopyPodRequest, deps: Deps, suffix: Callable[[], str]) -> CopyPodRequest:
     """The request with a copy name that is free in the namespace (drawn like debugger names)."""
     if req.name is not None:
         return req
     for _ in range(10):
-        candidate = f"{req.pod[:200].rstrip('-.')}-debug-{suffix()}"
+        candidate = copy_name(req.pod, suffix)
         try:
-            await gateway.get_pod(req.namespace, candidate)
+            await deps.gateway.get_pod(req.namespace, candidate)
         except NotFound:
             return req.model_copy(update={"name": candidate})
     raise DebugError(f"Could not find a free name for a copy of {req.pod}.", hint="pass name.")
 
 
-def check_debugger_profile(req: CopyPodRequest, plan: CopyPlan, *, policy: Policy) -> None:
+async def _plan(req: CopyPodRequest, deps: Deps) -> tuple[CopyPodRequest, CopyPlan, str]:
+    image = req.image or deps.debug_image
+    source = await _source(req, deps, image)
+    suffix = deps.suffixes()  # one draw for the copy's name and its debugger's
+    req = await _named(req, deps, suffix)
+    plan = plan_pod_copy(source, req, image=image, now=deps.clock(), owner=deps.owner, suffix=suffix)
     if plan.debugger is not None:
-        debugger = next(c for c in plan.manifest["spec"]["containers"] if c["name"] == plan.debugger)
-        policy.check_profile(req.profile, debugger)
+        deps.policy.check_profile(req.profile, plan.debugger, source.security_context)
+    return req, plan, image
 
 
-async def copy_pod(
+async def preview_copy_pod(req: CopyPodRequest, deps: Deps) -> Preview:
+    req, plan, _ = await _plan(req, deps)
+    lines = [f"Create pod {req.namespace}/{plan.name}, a debugging copy of {req.pod} (the source is not touched)."]
+    lines += [f"- {c}" for c in plan.changes]
+    lines += [f"warning: {w}" for w in plan.warnings]
+    return Preview("\n".join(lines), timeless(plan.manifest), details={"kubectl": plan.kubectl})
+
+
+def _result(
     req: CopyPodRequest,
+    plan: CopyPlan,
     *,
-    gateway: KubeGateway,
-    policy: Policy,
-    default_image: str,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
-    suffix: Callable[[], str] = random_suffix,
+    phase: str,
+    warnings: list[str],
+    node: str | None = None,
+    verdict: str | None = None,
 ) -> CopyPodResult:
-    image = req.image or default_image
-    source = await checked_source(req, gateway=gateway, policy=policy, image=image)
-    req = await named(req, gateway=gateway, suffix=suffix)
-    plan = plan_pod_copy(source, req, image=image, now=now(), suffix=suffix)
-    check_debugger_profile(req, plan, policy=policy)
-    shown, masked = mask_pod_env(plan.manifest)
+    return CopyPodResult(
+        namespace=req.namespace,
+        source=req.pod,
+        name=plan.name,
+        debugger=plan.debugger["name"] if plan.debugger else None,
+        dry_run=req.dry_run,
+        phase=phase,
+        node=node,
+        expires_at=iso(plan.expires_at),
+        changes=plan.changes,
+        warnings=warnings,
+        manifest=plan.manifest,
+        kubectl=plan.kubectl,
+        server_dry_run=verdict,
+    )
+
+
+async def copy_pod(req: CopyPodRequest, deps: Deps) -> CopyPodResult:
+    req, plan, _ = await _plan(req, deps)
+    gateway = deps.gateway
     warnings = list(plan.warnings)
-    if masked:
-        warnings.append(f"{masked} secret-looking env value(s) are shown as [masked] (the copy gets the real ones)")
-    base: dict[str, Any] = {
-        "namespace": req.namespace,
-        "source": req.pod,
-        "name": plan.name,
-        "debugger": plan.debugger,
-        "dry_run": req.dry_run,
-        "expires_at": plan.expires_at.isoformat().replace("+00:00", "Z"),
-        "changes": plan.changes,
-        "warnings": warnings,
-        "manifest": shown,
-        "kubectl": plan.kubectl,
-    }
     if req.dry_run:
         try:
             await gateway.create_pod(req.namespace, plan.manifest, dry_run=True)
             verdict = "accepted: validation and admission passed; nothing was created"
         except KubeApiError as exc:
             verdict = f"rejected (HTTP {exc.status}): {exc.message}"
-        return CopyPodResult(phase="dry-run", server_dry_run=verdict, **base)
+        return _result(req, plan, phase="dry-run", warnings=warnings, verdict=verdict)
 
-    created = await gateway.create_pod(req.namespace, plan.manifest, dry_run=False)
+    async def applied() -> Json | None:
+        try:
+            current = await gateway.get_pod(req.namespace, plan.name)
+        except NotFound:
+            return None
+        return current if deps.owner.owns_pod(Pod(current)) else None
+
+    created, recovered = await settled(
+        f"create pod {req.namespace}/{plan.name}",
+        lambda: gateway.create_pod(req.namespace, plan.manifest, dry_run=False),
+        applied,
+    )
+    if recovered:
+        warnings.append("the connection broke after the API server created the copy; confirmed by re-reading it")
+    await deps.progress("waiting for the copy to run")
     try:
         phase = await wait_for_pod(
             gateway, req.namespace, plan.name, created, timeout_s=req.timeout_seconds, decide=_running_or_failing
@@ -152,54 +195,56 @@ async def copy_pod(
         raise WaitTimeout(
             f"Copy {plan.name} was created but is not running after {req.timeout_seconds}s.",
             hint=f"check pod_status {plan.name}; delete it with cleanup if it is stuck.",
+            applied=True,
         ) from None
-    current = await gateway.get_pod(req.namespace, plan.name)
-    node = (current.get("spec") or {}).get("nodeName")
-    return CopyPodResult(phase=phase, node=str(node) if node else None, **base)
+    current = Pod(await gateway.get_pod(req.namespace, plan.name))
+    return _result(req, plan, phase=phase, warnings=warnings, node=current.node)
 
 
-async def cleanup(
-    req: CleanupRequest,
-    *,
-    gateway: KubeGateway,
-    policy: Policy,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
-) -> CleanupResult:
-    policy.check_namespace(req.namespace)
-    policy.check_write(dry_run=req.dry_run)
-    policy.check_cleanup()
-    await require(gateway, req.namespace, ("delete", "pods", ""))
-    at = now()
-    candidates: list[Json] = []
+async def _candidates(req: CleanupRequest, deps: Deps) -> tuple[list[Pod], list[str]]:
     refused: list[str] = []
     if req.pods is None:
-        listing = await gateway.list_pods(req.namespace, label_selector=f"{MANAGED_BY_LABEL}={MANAGED_BY}")
-        candidates = [p for p in listing.get("items") or [] if isinstance(p, Mapping)]
-    else:
-        for name in dict.fromkeys(req.pods):
-            try:
-                candidates.append(await gateway.get_pod(req.namespace, name))
-            except NotFound:
-                refused.append(f"{name}: not found")
+        listing = await deps.gateway.list_pods(req.namespace, label_selector=f"{MANAGED_BY_LABEL}={MANAGED_BY}")
+        return [Pod(p) for p in objs(listing.get("items"))], refused
+    found: list[Pod] = []
+    for name in dict.fromkeys(req.pods):
+        try:
+            found.append(Pod(await deps.gateway.get_pod(req.namespace, name)))
+        except NotFound:
+            refused.append(f"{name}: not found")
+    return found, refused
+
+
+async def cleanup(req: CleanupRequest, deps: Deps) -> CleanupResult:
+    deps.policy.check_cleanup()
+    at = deps.clock()
+    candidates, refused = await _candidates(req, deps)
     deleted: list[str] = []
     kept: list[str] = []
     for pod in candidates:
-        meta = pod.get("metadata") or {}
-        name = str(meta.get("name"))
-        if not is_ours(pod):
-            refused.append(f"{name}: not created by k8s-debug-mcp (no {MANAGED_BY_LABEL}={MANAGED_BY} label)")
+        if not deps.owner.owns_pod(pod):
+            refused.append(f"{pod.name}: not created by k8s-debug-mcp (no valid owner mark; a label proves nothing)")
             continue
-        expires = copy_expiry(pod)
+        expires = copy_expiry(pod, deps.owner)
         if req.expired_only and (expires is None or expires > at):
-            kept.append(name)
+            kept.append(pod.name)
             continue
         try:
-            await gateway.delete_pod(req.namespace, name, uid=str(meta.get("uid")), dry_run=req.dry_run)
+            await deps.gateway.delete_pod(req.namespace, pod.name, uid=pod.uid, dry_run=req.dry_run)
         except NotFound:
-            refused.append(f"{name}: already gone")
+            refused.append(f"{pod.name}: already gone")
             continue
         except DebugError as exc:
-            refused.append(f"{name}: {exc.message}")
+            refused.append(f"{pod.name}: {exc.message}")
             continue
-        deleted.append(name)
+        deleted.append(pod.name)
     return CleanupResult(namespace=req.namespace, dry_run=req.dry_run, deleted=deleted, refused=refused, kept=kept)
+
+
+async def preview_cleanup(req: CleanupRequest, deps: Deps) -> Preview | None:
+    """None when nothing would be deleted."""
+    res = await cleanup(req.model_copy(update={"dry_run": True}), deps)
+    if not res.deleted:
+        return None
+    summary = f"Delete {len(res.deleted)} debug cop{'y' if len(res.deleted) == 1 else 'ies'} in {req.namespace}: "
+    return Preview(summary + ", ".join(res.deleted) + ".", {"namespace": req.namespace, "pods": sorted(res.deleted)})

@@ -1,176 +1,136 @@
-"""add_debug_container: an ephemeral debugger in a running pod, previewed, dry-run, awaited, reused."""
+"""add_debug_container: an ephemeral debugger in a running pod, previewed, dry-run, awaited, reused.
+
+The registry has already checked the namespace, the write policy and RBAC
+(`NEEDS`); the plan is built by tools/debug_plan.py.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
-from typing import Any, Final
+import shlex
+from typing import Final
 
-from k8s_debug_mcp.tools.access import require
+from k8s_debug_mcp.tools.access import Need
+from k8s_debug_mcp.tools.debug_plan import DebugPlan, plan_debug_container, reusable, timeless
+from k8s_debug_mcp.tools.deps import Deps
 from k8s_debug_mcp.tools.errors import DebugError, KubeApiError, StartFailed, WaitTimeout
-from k8s_debug_mcp.tools.gateway import KubeGateway
+from k8s_debug_mcp.tools.kube import ENV_EXPIRES, Json, Pod, State, iso
 from k8s_debug_mcp.tools.models import AddDebugContainerRequest, AddDebugContainerResult
-from k8s_debug_mcp.tools.patches import (
-    MARKER_EXPIRES,
-    MARKER_KEY,
-    DebugPlan,
-    plan_debug_container,
-    random_suffix,
-    seeded_suffix,
-)
-from k8s_debug_mcp.tools.podview import parse_time
-from k8s_debug_mcp.tools.policy import Policy
-from k8s_debug_mcp.tools.text import one_line
-from k8s_debug_mcp.tools.waiting import wait_for_pod
+from k8s_debug_mcp.tools.preview import Preview
+from k8s_debug_mcp.tools.waiting import settled, wait_for_pod
 
-__all__ = ["FAIL_FAST_REASONS", "add_debug_container", "debugger_status", "marker"]
+__all__ = ["NEEDS", "add_debug_container", "preview_add_debug_container"]
 
-FAIL_FAST_REASONS: Final = frozenset(
-    {
-        "ErrImagePull",
-        "ImagePullBackOff",
-        "InvalidImageName",
-        "ErrImageNeverPull",
-        "CreateContainerConfigError",
-        "CreateContainerError",
-        "RunContainerError",
-    }
-)
-REUSE_MARGIN: Final = timedelta(seconds=60)
+NEEDS: Final = (Need("patch", "pods", "ephemeralcontainers"),)
 API_PATH: Final = (
     "PATCH /api/v1/namespaces/{ns}/pods/{pod}/ephemeralcontainers "
     "(Content-Type: application/strategic-merge-patch+json)"
 )
 
-Json = Mapping[str, Any]
+
+async def _plan(req: AddDebugContainerRequest, deps: Deps) -> tuple[Pod, DebugPlan, str]:
+    """The checks that need no pod, the pod, the plan, and the profile ceiling on the final container."""
+    image = req.image or deps.debug_image
+    deps.policy.check_ttl(req.ttl_seconds)
+    deps.policy.check_image(image)
+    pod = Pod(await deps.gateway.get_pod(req.namespace, req.pod))
+    plan = plan_debug_container(pod, req, image=image, now=deps.clock(), owner=deps.owner, suffix=deps.suffixes())
+    deps.policy.check_profile(req.profile, plan.container, pod.security_context)
+    return pod, plan, image
 
 
-def marker(container: Json, name: str) -> str | None:
-    for env in container.get("env") or []:
-        if isinstance(env, Mapping) and env.get("name") == name:
-            value = env.get("value")
-            return str(value) if value is not None else None
-    return None
+def _reusable(pod: Pod, plan: DebugPlan, req: AddDebugContainerRequest, deps: Deps) -> str | None:
+    if not req.reuse:
+        return None
+    found = reusable(pod, plan.key, deps.clock(), deps.owner, name=req.name)
+    return found.name if found is not None else None
 
 
-def debugger_status(pod: Json, name: str) -> Json:
-    for cs in (pod.get("status") or {}).get("ephemeralContainerStatuses") or []:
-        if isinstance(cs, Mapping) and cs.get("name") == name:
-            return cs
-    return {}
+async def preview_add_debug_container(req: AddDebugContainerRequest, deps: Deps) -> Preview | None:
+    """What the user approves; None when nothing would change (a running identical debugger is reused)."""
+    pod, plan, image = await _plan(req, deps)
+    if _reusable(pod, plan, req, deps) is not None:
+        return None
+    c = plan.container
+    command = shlex.join([*c.get("command", []), *c.get("args", [])]) or "(image default)"
+    sc = c.get("securityContext")
+    lines = [
+        f"Add ephemeral container {plan.name} to pod {req.namespace}/{req.pod}.",
+        f"image: {image}; profile: {req.profile}; securityContext: {sc if sc else 'none'}",
+        f"target: {req.target or '(none)'}; command: {command}",
+        "Ephemeral containers can never be removed from a pod; this one stops when its command exits.",
+    ]
+    lines += [f"warning: {w}" for w in plan.warnings]
+    return Preview(
+        "\n".join(lines),
+        timeless(plan.patch),
+        details={
+            "patch": plan.patch,
+            "api_request": API_PATH.format(ns=req.namespace, pod=req.pod),
+            "kubectl": plan.kubectl,
+        },
+    )
 
 
-def _state(cs: Json) -> tuple[str, str | None, str | None]:
-    """(state, reason, message) of a container status; ('waiting', None, None) before any status."""
-    state = cs.get("state") or {}
-    for kind in ("running", "terminated", "waiting"):
-        if kind in state:
-            detail = state[kind] or {}
-            reason = detail.get("reason")
-            if kind == "terminated" and reason is None:
-                reason = f"exit {detail.get('exitCode')}"
-            message = detail.get("message")
-            return kind, str(reason) if reason else None, one_line(str(message), 300) if message else None
-    return "waiting", None, None
-
-
-def suffix_for(seed: str | None) -> Callable[[], str]:
-    return seeded_suffix(seed) if seed else random_suffix
-
-
-async def checked_pod(req: AddDebugContainerRequest, *, gateway: KubeGateway, policy: Policy, image: str) -> Json:
-    """The policy checks that need no pod, then the pod."""
-    policy.check_namespace(req.namespace)
-    policy.check_write(dry_run=req.dry_run)
-    policy.check_ttl(req.ttl_seconds)
-    policy.check_image(image)
-    await require(gateway, req.namespace, ("patch", "pods", "ephemeralcontainers"))
-    return await gateway.get_pod(req.namespace, req.pod)
-
-
-def reusable(pod: Json, key: str, now: datetime) -> tuple[Json, str] | None:
-    """The newest ephemeral container of ours with the same spec key that is running or starting."""
-    for container in reversed((pod.get("spec") or {}).get("ephemeralContainers") or []):
-        if not isinstance(container, Mapping) or marker(container, MARKER_KEY) != key:
-            continue
-        expires = parse_time(marker(container, MARKER_EXPIRES))
-        if expires is not None and expires - now < REUSE_MARGIN:
-            continue
-        state, reason, _ = _state(debugger_status(pod, str(container.get("name"))))
-        if state == "running" or (state == "waiting" and reason not in FAIL_FAST_REASONS):
-            return container, state
-    return None
-
-
-async def _wait(
-    gateway: KubeGateway, namespace: str, pod_name: str, name: str, pod: Json, timeout_s: int
-) -> tuple[str, str | None, str | None]:
+async def _wait(deps: Deps, req: AddDebugContainerRequest, name: str, pod: Json) -> State:
     """Watch (not poll) the pod until the debugger runs or terminates; fail fast on start errors."""
-    last: tuple[str, str | None, str | None] = _state(debugger_status(pod, name))
+    last = Pod(pod).container(name)
+    seen: State = last.state if last is not None else State("waiting")
 
-    def decide(current: Json) -> tuple[str, str | None, str | None] | None:
-        nonlocal last
-        last = _state(debugger_status(current, name))
-        if last[0] in ("running", "terminated"):
-            return last
-        if last[1] in FAIL_FAST_REASONS:
+    def decide(current: Json) -> State | None:
+        nonlocal seen
+        found = Pod(current).container(name)
+        seen = found.state if found is not None else State("waiting")
+        if seen.phase in ("running", "terminated"):
+            return seen
+        if seen.cannot_start:
             raise StartFailed(
-                f"Debug container {name} cannot start: {last[1]}" + (f": {last[2]}" if last[2] else ""),
+                f"Debug container {name} cannot start: {seen.reason}" + (f": {seen.message}" if seen.message else ""),
                 hint="check the image name and that the node can pull it; the failed container stays in the pod "
                 "spec (ephemeral containers cannot be removed), so add a new one with a fixed image.",
+                applied=True,
             )
         return None
 
+    await deps.progress("waiting for the debugger to run")
     try:
-        return await wait_for_pod(gateway, namespace, pod_name, pod, timeout_s=timeout_s, decide=decide)
+        return await wait_for_pod(
+            deps.gateway, req.namespace, req.pod, pod, timeout_s=req.timeout_seconds, decide=decide
+        )
     except TimeoutError:
-        seen = f"; last seen: {last[1]}" + (f" ({last[2]})" if last[2] else "") if last[1] else ""
+        last_seen = (
+            f"; last seen: {seen.reason}" + (f" ({seen.message})" if seen.message else "") if seen.reason else ""
+        )
         raise WaitTimeout(
-            f"Debug container {name} was added but is not running after {timeout_s}s{seen}.",
+            f"Debug container {name} was added but is not running after {req.timeout_seconds}s{last_seen}.",
             hint="check pod_status; calling add_debug_container again with the same arguments waits for this "
             "container instead of adding another.",
+            applied=True,
         ) from None
 
 
-async def add_debug_container(
-    req: AddDebugContainerRequest,
-    *,
-    gateway: KubeGateway,
-    policy: Policy,
-    default_image: str,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
-    suffix: Callable[[], str] = random_suffix,
-) -> AddDebugContainerResult:
-    image = req.image or default_image
-    pod = await checked_pod(req, gateway=gateway, policy=policy, image=image)
-    at = now()
-    plan = plan_debug_container(pod, req, image=image, now=at, suffix=suffix)
-    policy.check_profile(req.profile, plan.container)
-    api = API_PATH.format(ns=req.namespace, pod=req.pod)
+async def add_debug_container(req: AddDebugContainerRequest, deps: Deps) -> AddDebugContainerResult:
+    pod, plan, image = await _plan(req, deps)
+    gateway = deps.gateway
     warnings = list(plan.warnings)
 
-    existing = reusable(pod, plan.key, at) if req.reuse else None
-    if existing is not None and not req.dry_run:
-        container, _ = existing
-        name = str(container.get("name"))
-        state, reason, message = await _wait(gateway, req.namespace, req.pod, name, pod, req.timeout_seconds)
+    reused = _reusable(pod, plan, req, deps)
+    if reused is not None and not req.dry_run:
+        state = await _wait(deps, req, reused, pod.raw)
+        found = pod.container(reused)
         return _result(
             req,
             plan,
-            image=image,
-            name=name,
+            image,
+            name=reused,
             reused=True,
-            state=(state, reason, message),
-            expires=marker(container, MARKER_EXPIRES),
+            state=state,
+            expires=found.env(ENV_EXPIRES) if found else None,
             warnings=warnings,
-            api=api,
         )
-    if existing is None:
-        policy.check_debug_container_count(len((pod.get("spec") or {}).get("ephemeralContainers") or []))
+    if reused is None:
+        deps.policy.check_debug_container_count(sum(1 for _ in pod.containers("ephemeral")))
     else:
-        warnings.append(
-            f"a running debugger with the same spec exists ({existing[0].get('name')}); a real call reuses it"
-        )
+        warnings.append(f"a running debugger with the same spec exists ({reused}); a real call reuses it")
 
     if req.dry_run:
         try:
@@ -181,41 +141,54 @@ async def add_debug_container(
         return _result(
             req,
             plan,
-            image=image,
+            image,
             name=plan.name,
             reused=False,
-            state=("dry-run", None, None),
+            state=State("waiting", reason="dry-run"),
             expires=None,
             warnings=warnings,
-            api=api,
             server_dry_run=verdict,
+            dry_run=True,
         )
 
-    returned = await gateway.patch_ephemeral_containers(req.namespace, req.pod, plan.patch, dry_run=False)
-    if not any(
-        isinstance(c, Mapping) and c.get("name") == plan.name
-        for c in (returned.get("spec") or {}).get("ephemeralContainers") or []
-    ):
+    async def applied() -> Json | None:
+        current = await gateway.get_pod(req.namespace, req.pod)
+        return current if Pod(current).container(plan.name) is not None else None
+
+    returned, recovered = await settled(
+        f"add ephemeral container {plan.name} to pod {req.namespace}/{req.pod}",
+        lambda: gateway.patch_ephemeral_containers(req.namespace, req.pod, plan.patch, dry_run=False),
+        applied,
+    )
+    if Pod(returned).container(plan.name) is None:
         raise DebugError(f"The API server accepted the patch but pod {req.pod} has no container {plan.name}.")
-    outcome = await _wait(gateway, req.namespace, req.pod, plan.name, returned, req.timeout_seconds)
-    expires = plan.expires_at.isoformat().replace("+00:00", "Z") if plan.expires_at else None
+    if recovered:
+        warnings.append("the connection broke after the API server applied the change; confirmed by re-reading the pod")
+    state = await _wait(deps, req, plan.name, returned)
     return _result(
-        req, plan, image=image, name=plan.name, reused=False, state=outcome, expires=expires, warnings=warnings, api=api
+        req,
+        plan,
+        image,
+        name=plan.name,
+        reused=False,
+        state=state,
+        expires=iso(plan.expires_at) if plan.expires_at else None,
+        warnings=warnings,
     )
 
 
 def _result(
     req: AddDebugContainerRequest,
     plan: DebugPlan,
-    *,
     image: str,
+    *,
     name: str,
     reused: bool,
-    state: tuple[str, str | None, str | None],
+    state: State,
     expires: str | None,
     warnings: list[str],
-    api: str,
     server_dry_run: str | None = None,
+    dry_run: bool = False,
 ) -> AddDebugContainerResult:
     return AddDebugContainerResult(
         namespace=req.namespace,
@@ -224,15 +197,17 @@ def _result(
         image=image,
         target=req.target,
         profile=req.profile,
-        dry_run=req.dry_run,
+        dry_run=dry_run,
         reused=reused,
-        state=state[0],
-        reason=state[1],
-        message=state[2],
+        state="dry-run" if dry_run else state.phase,
+        reason=None
+        if dry_run
+        else (state.reason or (f"exit {state.exit_code}" if state.phase == "terminated" else None)),
+        message=None if dry_run else state.message,
         expires_at=expires,
         warnings=warnings,
         patch=plan.patch,
-        api_request=api,
+        api_request=API_PATH.format(ns=req.namespace, pod=req.pod),
         kubectl=plan.kubectl,
         server_dry_run=server_dry_run,
     )

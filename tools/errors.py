@@ -3,6 +3,7 @@
 ```
 DebugError                      the base: .message (what happened) + .hint (what to do next)
 ├─ ClusterUnavailable           no kubeconfig, bad context, API server unreachable, TLS failure
+│  └─ ConnectionLost            the connection broke mid-request (a write may have been applied)
 ├─ PolicyDenied(setting)        names the policy setting that refused the request
 ├─ InvalidRequest               arguments that are well-formed but unusable together
 ├─ InvalidTarget                pod/container missing from the pod, completed pod, name clash
@@ -16,8 +17,13 @@ DebugError                      the base: .message (what happened) + .hint (what
 │  └─ Invalid                   422: with the field causes
 ├─ ExecFailed(exit_code)        a command ran and failed in a way the caller must see
 ├─ StartFailed                  a container will not start (ErrImagePull, CreateContainerConfigError, …)
-└─ WaitTimeout                  with the last waiting reason/message seen
+├─ WaitTimeout                  with the last waiting reason/message seen
+└─ OutcomeUnknown               a write whose connection broke and whose target could not be re-read
 ```
+
+`.applied` says what became of a write the error interrupted: True (the API server applied
+it; found by re-reading the target after a transport error), False (not applied), None
+(not a write, or unknown). The audit's outcome line records it.
 
 Only the gateway turns library exceptions into these; only the server turns these into
 MCP tool errors.
@@ -28,6 +34,7 @@ from __future__ import annotations
 __all__ = [
     "ClusterUnavailable",
     "Conflict",
+    "ConnectionLost",
     "DebugError",
     "EphemeralContainersUnsupported",
     "ExecFailed",
@@ -38,6 +45,7 @@ __all__ = [
     "InvalidTarget",
     "KubeApiError",
     "NotFound",
+    "OutcomeUnknown",
     "PolicyDenied",
     "StartFailed",
     "Unauthorized",
@@ -48,10 +56,11 @@ __all__ = [
 class DebugError(Exception):
     """A failure the model can read and act on."""
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    def __init__(self, message: str, *, hint: str | None = None, applied: bool | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.applied = applied
 
     def __str__(self) -> str:
         text = self.message if self.message.endswith((".", "?", "!")) else self.message + "."
@@ -66,6 +75,10 @@ class DebugError(Exception):
 
 class ClusterUnavailable(DebugError):
     """The Kubernetes API cannot be reached or no credentials are configured."""
+
+
+class ConnectionLost(ClusterUnavailable):
+    """The connection broke while a request was in flight: the API server may have acted on it."""
 
 
 class PolicyDenied(DebugError):
@@ -94,8 +107,9 @@ class KubeApiError(DebugError):
         status: int,
         reason: str = "",
         hint: str | None = None,
+        applied: bool | None = None,
     ) -> None:
-        super().__init__(message, hint=hint)
+        super().__init__(message, hint=hint, applied=applied)
         self.status = status
         self.reason = reason
 
@@ -140,3 +154,7 @@ class StartFailed(DebugError):
 
 class WaitTimeout(DebugError):
     pass
+
+
+class OutcomeUnknown(DebugError):
+    """The connection broke during a write and the target could not be re-read to tell."""

@@ -16,6 +16,7 @@ import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final, cast
+from urllib.parse import quote
 
 import aiohttp
 from kubernetes_asyncio import client as k8s
@@ -27,6 +28,7 @@ from kubernetes_asyncio.stream import WsApiClient
 from k8s_debug_mcp.tools.errors import (
     ClusterUnavailable,
     Conflict,
+    ConnectionLost,
     DebugError,
     EphemeralContainersUnsupported,
     Forbidden,
@@ -36,12 +38,18 @@ from k8s_debug_mcp.tools.errors import (
     NotFound,
     Unauthorized,
 )
+from k8s_debug_mcp.tools.kube import JsonDict
 from k8s_debug_mcp.tools.policy import Policy
-from k8s_debug_mcp.tools.text import one_line
+from k8s_debug_mcp.tools.redact import mask_text
+from k8s_debug_mcp.tools.secrets import note_pod
+from k8s_debug_mcp.tools.text import cap_chars, one_line
 
-__all__ = ["Json", "KubeGateway", "KubeSettings", "error_from_status"]
+__all__ = ["BeforeWrite", "KubeGateway", "KubeSettings", "error_from_status"]
 
-Json = dict[str, Any]
+Json = JsonDict
+Query = dict[str, str | int | bool | None]
+BeforeWrite = Callable[[str, JsonDict | None, bool], Awaitable[None]]
+"""(action, body, dry_run): called before every mutating request is sent (the audit's request line)."""
 
 REQUEST_TIMEOUT_S: Final = 30.0
 _MAX_ERROR_BODY: Final = 64 * 1024
@@ -75,7 +83,8 @@ def error_from_status(status: int, body: bytes, *, action: str) -> KubeApiError:
     except ValueError:
         pass
     reason = str(payload.get("reason") or "")
-    api_message = one_line(str(payload.get("message") or ""), 400)
+    # Mask, then cap: an admission message may quote the object it refused.
+    api_message = cap_chars(mask_text(one_line(str(payload.get("message") or "")))[0], 400)
     details = payload.get("details") if isinstance(payload.get("details"), dict) else {}
     assert isinstance(details, dict)
     base = f"{action} failed: {api_message}" if api_message else f"{action} failed with HTTP {status}."
@@ -115,9 +124,7 @@ def error_from_status(status: int, body: bytes, *, action: str) -> KubeApiError:
     if status == 422 or (status == 400 and reason in {"BadRequest", "Invalid"}):
         causes = details.get("causes") if isinstance(details.get("causes"), list) else []
         assert isinstance(causes, list)
-        fields = [
-            one_line(f"{c.get('field', '')}: {c.get('message', '')}", 200) for c in causes[:5] if isinstance(c, dict)
-        ]
+        fields = [one_line(f"{c.get('field', '')}: {c.get('message', '')}") for c in causes[:5] if isinstance(c, dict)]
         message = base if not fields or api_message else f"{action} failed: " + "; ".join(fields)
         return Invalid(message, status=status, reason=reason, hint="fix the arguments named above.")
     if status == 429 or status >= 500:
@@ -127,7 +134,7 @@ def error_from_status(status: int, body: bytes, *, action: str) -> KubeApiError:
     return KubeApiError(base, status=status, reason=reason)
 
 
-_NO_CLUSTER_HINT: Final = "start the playground cluster (scripts/cluster up) or pass --kubeconfig/--context."
+_NO_CLUSTER_HINT: Final = "point the server at a cluster: --kubeconfig/--context (or KUBECONFIG), or --in-cluster."
 
 
 def _require_kubeconfig_file(explicit: str | None) -> None:
@@ -139,18 +146,22 @@ def _require_kubeconfig_file(explicit: str | None) -> None:
 
 def _unreachable(host: str, exc: BaseException) -> ClusterUnavailable:
     detail = one_line(str(exc) or type(exc).__name__, 200)
-    return ClusterUnavailable(
-        f"Cannot reach the Kubernetes API server at {host}: {detail}",
-        hint="check that the cluster is running and that --kubeconfig/--context point at it.",
-    )
+    hint = "check that the cluster is running and that --kubeconfig/--context point at it."
+    if isinstance(exc, aiohttp.ClientConnectorError | ssl.SSLError):
+        # Nothing was sent: the connection (or its TLS handshake) never came up.
+        return ClusterUnavailable(f"Cannot reach the Kubernetes API server at {host}: {detail}", hint=hint)
+    return ConnectionLost(f"The connection to the Kubernetes API server at {host} broke: {detail}", hint=hint)
 
 
 class KubeGateway:
     """One ApiClient for the process, created lazily on first use inside the event loop."""
 
-    def __init__(self, settings: KubeSettings, *, policy: Policy | None = None) -> None:
+    def __init__(
+        self, settings: KubeSettings, *, policy: Policy | None = None, before_write: BeforeWrite | None = None
+    ) -> None:
         self._settings = settings
         self._policy = policy or Policy()
+        self._before_write = before_write
         self._api: k8s.ApiClient | None = None
         self._ws: WsApiClient | None = None
         self._configuration: k8s.Configuration | None = None
@@ -204,14 +215,55 @@ class KubeGateway:
 
     # -- the one checkpoint every request goes through ------------------------------
 
+    async def _guard_write(self, action: str, body: JsonDict | None, *, dry_run: bool) -> None:
+        """Transport guard for every write, whoever calls: the policy, then the audit's request line."""
+        self._policy.check_write(dry_run=dry_run)
+        if self._before_write is not None:
+            await self._before_write(action, body, dry_run)
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        query: Query | None = None,
+        *,
+        body: JsonDict | None = None,
+        content_type: str = "application/json",
+        request_timeout: float | aiohttp.ClientTimeout = REQUEST_TIMEOUT_S,
+    ) -> aiohttp.ClientResponse:
+        """One request by path through the ApiClient (its auth, TLS and credential refresh); the raw response.
+
+        No generated API class and no model deserialisation: we send and read plain JSON.
+        """
+        api = await self._client()
+        params = [(k, _query_value(v)) for k, v in (query or {}).items() if v is not None]
+        response: aiohttp.ClientResponse = await api.call_api(
+            path,
+            method,
+            query_params=params,
+            header_params={"Accept": "application/json", "Content-Type": content_type},
+            body=body,
+            auth_settings=["BearerToken"],
+            _preload_content=False,
+            _request_timeout=request_timeout,
+        )
+        return response
+
     async def _request(
         self,
         action: str,
-        call: Callable[[k8s.ApiClient], Awaitable[Any]],
+        method: str,
+        path: str,
+        query: Query | None = None,
+        *,
+        body: JsonDict | None = None,
+        content_type: str = "application/json",
     ) -> Json:
-        body = await self._request_bytes(action, call, max_bytes=None)
+        data = await self._request_bytes(
+            action, method, path, query, max_bytes=None, body=body, content_type=content_type
+        )
         try:
-            parsed = json.loads(body)
+            parsed = json.loads(data)
         except ValueError:
             raise DebugError(f"{action}: the API server sent a response that is not JSON.") from None
         if not isinstance(parsed, dict):
@@ -221,18 +273,21 @@ class KubeGateway:
     async def _request_bytes(
         self,
         action: str,
-        call: Callable[[k8s.ApiClient], Awaitable[Any]],
+        method: str,
+        path: str,
+        query: Query | None = None,
         *,
         max_bytes: int | None,
+        body: JsonDict | None = None,
+        content_type: str = "application/json",
     ) -> bytes:
-        api = await self._client()
         try:
-            resp = await call(api)
+            resp = await self._send(method, path, query, body=body, content_type=content_type)
             async with resp:
                 if not 200 <= resp.status <= 299:
                     raise error_from_status(resp.status, await resp.content.read(_MAX_ERROR_BODY), action=action)
                 if max_bytes is None:
-                    return cast(bytes, await resp.read())
+                    return await resp.read()
                 return await _read_tail(resp, max_bytes)
         except DebugError:
             raise
@@ -254,76 +309,65 @@ class KubeGateway:
         limit: int | None = None,
         continue_token: str | None = None,
     ) -> Json:
-        kwargs: dict[str, Any] = {"_preload_content": False, "_request_timeout": REQUEST_TIMEOUT_S}
-        if label_selector:
-            kwargs["label_selector"] = label_selector
-        if field_selector:
-            kwargs["field_selector"] = field_selector
-        if limit:
-            kwargs["limit"] = limit
-        if continue_token:
-            kwargs["_continue"] = continue_token
+        query: Query = {
+            "labelSelector": label_selector,
+            "fieldSelector": field_selector,
+            "limit": limit,
+            "continue": continue_token,
+        }
         where = f"namespace {namespace}" if namespace else "all namespaces"
-
-        async def call(api: k8s.ApiClient) -> Any:
-            core = k8s.CoreV1Api(api)
-            if namespace:
-                return await core.list_namespaced_pod(namespace, **kwargs)
-            return await core.list_pod_for_all_namespaces(**kwargs)
-
-        return await self._request(f"list pods in {where}", call)
+        path = f"/api/v1/namespaces/{_seg(namespace)}/pods" if namespace else "/api/v1/pods"
+        return await self._request(f"list pods in {where}", "GET", path, query)
 
     async def get_pod(self, namespace: str, name: str) -> Json:
-        return await self._request(
-            f"get pod {namespace}/{name}",
-            lambda api: k8s.CoreV1Api(api).read_namespaced_pod(
-                name, namespace, _preload_content=False, _request_timeout=REQUEST_TIMEOUT_S
-            ),
+        pod = await self._request(
+            f"get pod {namespace}/{name}", "GET", f"/api/v1/namespaces/{_seg(namespace)}/pods/{_seg(name)}"
         )
+        note_pod(pod)  # outputs about this pod mask the values of the Secrets it references
+        return pod
+
+    async def get_secret(self, namespace: str, name: str) -> Json:
+        """A Secret, only for masking its values in outputs (tools/secrets.py); never shown or logged."""
+        return await self._request(
+            f"get secret {namespace}/{name}", "GET", f"/api/v1/namespaces/{_seg(namespace)}/secrets/{_seg(name)}"
+        )
+
+    async def get_node(self, name: str) -> Json:
+        return await self._request(f"get node {name}", "GET", f"/api/v1/nodes/{_seg(name)}")
 
     async def get_namespace(self, name: str) -> Json:
-        return await self._request(
-            f"get namespace {name}",
-            lambda api: k8s.CoreV1Api(api).read_namespace(
-                name, _preload_content=False, _request_timeout=REQUEST_TIMEOUT_S
-            ),
-        )
+        return await self._request(f"get namespace {name}", "GET", f"/api/v1/namespaces/{_seg(name)}")
 
-    async def list_events(self, namespace: str, *, field_selector: str, limit: int = 200) -> Json:
+    async def list_events(self, namespace: str, *, field_selector: str | None = None, limit: int = 200) -> Json:
         return await self._request(
             f"list events in namespace {namespace}",
-            lambda api: k8s.CoreV1Api(api).list_namespaced_event(
-                namespace,
-                field_selector=field_selector,
-                limit=limit,
-                _preload_content=False,
-                _request_timeout=REQUEST_TIMEOUT_S,
-            ),
+            "GET",
+            f"/api/v1/namespaces/{_seg(namespace)}/events",
+            {"fieldSelector": field_selector, "limit": limit},
         )
 
-    async def get_owner(self, namespace: str, api_version: str, kind: str, name: str) -> Json | None:
-        """Read a controller object named in an ownerReference; None for kinds we do not follow."""
-        opts: dict[str, Any] = {"_preload_content": False, "_request_timeout": REQUEST_TIMEOUT_S}
-        readers: dict[tuple[str, str], Callable[[k8s.ApiClient], Awaitable[Any]]] = {
-            ("apps/v1", "ReplicaSet"): lambda api: k8s.AppsV1Api(api).read_namespaced_replica_set(
-                name, namespace, **opts
-            ),
-            ("apps/v1", "Deployment"): lambda api: k8s.AppsV1Api(api).read_namespaced_deployment(
-                name, namespace, **opts
-            ),
-            ("apps/v1", "StatefulSet"): lambda api: k8s.AppsV1Api(api).read_namespaced_stateful_set(
-                name, namespace, **opts
-            ),
-            ("apps/v1", "DaemonSet"): lambda api: k8s.AppsV1Api(api).read_namespaced_daemon_set(
-                name, namespace, **opts
-            ),
-            ("batch/v1", "Job"): lambda api: k8s.BatchV1Api(api).read_namespaced_job(name, namespace, **opts),
-            ("batch/v1", "CronJob"): lambda api: k8s.BatchV1Api(api).read_namespaced_cron_job(name, namespace, **opts),
-        }
-        reader = readers.get((api_version, kind))
-        if reader is None:
+    async def get_object(self, namespace: str, api_version: str, kind: str, name: str) -> Json | None:
+        """Read a namespaced object of a kind we follow (workloads, ConfigMaps, PVCs…); None for other kinds."""
+        path = _PATHS.get((api_version, kind))
+        if path is None:
             return None
-        return await self._request(f"get {kind} {namespace}/{name}", reader)
+        return await self._request(
+            f"get {kind} {namespace}/{name}", "GET", f"{path.format(ns=_seg(namespace))}/{_seg(name)}"
+        )
+
+    async def list_objects(
+        self, namespace: str, api_version: str, kind: str, *, label_selector: str | None = None, limit: int = 100
+    ) -> Json | None:
+        """List namespaced objects of a kind we follow; None for other kinds."""
+        path = _PATHS.get((api_version, kind))
+        if path is None:
+            return None
+        return await self._request(
+            f"list {kind} in namespace {namespace}",
+            "GET",
+            path.format(ns=_seg(namespace)),
+            {"labelSelector": label_selector, "limit": limit},
+        )
 
     async def read_log(
         self,
@@ -341,20 +385,18 @@ class KubeGateway:
 
         Returns (bytes, cut) where cut says older bytes were dropped while reading.
         """
-        kwargs: dict[str, Any] = {
+        query: Query = {
             "container": container,
             "previous": previous,
             "timestamps": timestamps,
-            "_preload_content": False,
-            "_request_timeout": REQUEST_TIMEOUT_S,
+            "tailLines": tail_lines,
+            "sinceSeconds": since_seconds,
         }
-        if tail_lines is not None:
-            kwargs["tail_lines"] = tail_lines
-        if since_seconds is not None:
-            kwargs["since_seconds"] = since_seconds
         data = await self._request_bytes(
             f"read logs of {namespace}/{pod} container {container}",
-            lambda api: k8s.CoreV1Api(api).read_namespaced_pod_log(pod, namespace, **kwargs),
+            "GET",
+            f"/api/v1/namespaces/{_seg(namespace)}/pods/{_seg(pod)}/log",
+            query,
             max_bytes=max_bytes + 1,
         )
         if len(data) > max_bytes:
@@ -363,9 +405,11 @@ class KubeGateway:
 
     # -- who am I, and what may I do ---------------------------------------------------
 
-    async def can_i(self, namespace: str, verb: str, resource: str, subresource: str = "") -> tuple[bool, str]:
+    async def can_i(
+        self, namespace: str, verb: str, resource: str, subresource: str = "", group: str = ""
+    ) -> tuple[bool, str]:
         """A SelfSubjectAccessReview: (allowed, the authorizer's reason)."""
-        attrs: dict[str, Any] = {"namespace": namespace, "verb": verb, "resource": resource, "group": ""}
+        attrs: JsonDict = {"namespace": namespace, "verb": verb, "resource": resource, "group": group}
         if subresource:
             attrs["subresource"] = subresource
         body = {
@@ -375,9 +419,9 @@ class KubeGateway:
         }
         review = await self._request(
             f"check permission {verb} {resource}{'/' + subresource if subresource else ''}",
-            lambda api: cast(Any, k8s.AuthorizationV1Api(api)).create_self_subject_access_review(
-                body, _preload_content=False, _request_timeout=REQUEST_TIMEOUT_S
-            ),
+            "POST",
+            "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+            body=body,
         )
         status = review.get("status") or {}
         return bool(status.get("allowed")), str(status.get("reason") or status.get("evaluationError") or "")
@@ -386,10 +430,7 @@ class KubeGateway:
         """A SelfSubjectReview: the user the API server sees (name, groups)."""
         body = {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}
         review = await self._request(
-            "ask the API server who this is",
-            lambda api: cast(Any, k8s.AuthenticationV1Api(api)).create_self_subject_review(
-                body, _preload_content=False, _request_timeout=REQUEST_TIMEOUT_S
-            ),
+            "ask the API server who this is", "POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", body=body
         )
         return cast(Json, (review.get("status") or {}).get("userInfo") or {})
 
@@ -397,17 +438,15 @@ class KubeGateway:
 
     async def patch_ephemeral_containers(self, namespace: str, pod: str, body: Json, *, dry_run: bool) -> Json:
         """PATCH pods/NAME/ephemeralcontainers with a strategic merge patch (content type explicit)."""
-        self._policy.check_write(dry_run=dry_run)  # transport guard: every write, whoever calls
-        kwargs: dict[str, Any] = {
-            "_content_type": STRATEGIC_MERGE,
-            "_preload_content": False,
-            "_request_timeout": REQUEST_TIMEOUT_S,
-        }
-        if dry_run:
-            kwargs["dry_run"] = "All"
+        action = f"add ephemeral container to pod {namespace}/{pod}"
+        await self._guard_write(action, body, dry_run=dry_run)
         return await self._request(
-            f"add ephemeral container to pod {namespace}/{pod}",
-            lambda api: k8s.CoreV1Api(api).patch_namespaced_pod_ephemeralcontainers(pod, namespace, body, **kwargs),
+            action,
+            "PATCH",
+            f"/api/v1/namespaces/{_seg(namespace)}/pods/{_seg(pod)}/ephemeralcontainers",
+            {"dryRun": "All" if dry_run else None},
+            body=body,
+            content_type=STRATEGIC_MERGE,
         )
 
     async def watch_pod(
@@ -418,18 +457,20 @@ class KubeGateway:
         The caller bounds the total time; the server-side timeout bounds one watch request.
         """
         action = f"watch pod {namespace}/{name}"
-        api = await self._client()
+        query: Query = {
+            "fieldSelector": f"metadata.name={name}",
+            "watch": True,
+            "resourceVersion": resource_version,
+            "allowWatchBookmarks": False,
+            "timeoutSeconds": timeout_s,
+        }
         try:
-            resp: aiohttp.ClientResponse = await k8s.CoreV1Api(api).list_namespaced_pod(
-                namespace,
-                field_selector=f"metadata.name={name}",
-                watch=True,
-                resource_version=resource_version,
-                allow_watch_bookmarks=False,
-                timeout_seconds=timeout_s,
-                _preload_content=False,
-                _request_timeout=aiohttp.ClientTimeout(total=None, sock_connect=REQUEST_TIMEOUT_S),
-            )  # type: ignore[assignment]  # _preload_content=False returns the raw response
+            resp = await self._send(
+                "GET",
+                f"/api/v1/namespaces/{_seg(namespace)}/pods",
+                query,
+                request_timeout=aiohttp.ClientTimeout(total=None, sock_connect=REQUEST_TIMEOUT_S),
+            )
             async with resp:
                 if not 200 <= resp.status <= 299:
                     raise error_from_status(resp.status, await resp.content.read(_MAX_ERROR_BODY), action=action)
@@ -454,15 +495,15 @@ class KubeGateway:
     # -- pods: create and delete (copies) ---------------------------------------------
 
     async def create_pod(self, namespace: str, body: Json, *, dry_run: bool) -> Json:
-        self._policy.check_write(dry_run=dry_run)  # transport guard: every write, whoever calls
-        kwargs: dict[str, Any] = {"_preload_content": False, "_request_timeout": REQUEST_TIMEOUT_S}
-        if dry_run:
-            kwargs["dry_run"] = "All"
         name = (body.get("metadata") or {}).get("name")
+        action = f"create pod {namespace}/{name}"
+        await self._guard_write(action, body, dry_run=dry_run)
         return await self._request(
-            f"create pod {namespace}/{name}",
-            # A plain dict body is sent as JSON as it is; the annotation only knows V1Pod.
-            lambda api: cast(Any, k8s.CoreV1Api(api)).create_namespaced_pod(namespace, body, **kwargs),
+            action,
+            "POST",
+            f"/api/v1/namespaces/{_seg(namespace)}/pods",
+            {"dryRun": "All" if dry_run else None},
+            body=body,
         )
 
     async def delete_pod(self, namespace: str, name: str, *, uid: str, dry_run: bool) -> Json:
@@ -471,14 +512,13 @@ class KubeGateway:
         dryRun travels in the DeleteOptions body: with a body, the API server ignores the
         query parameter of the same name (a dry run sent as ?dryRun=All deletes for real).
         """
-        self._policy.check_write(dry_run=dry_run)  # transport guard: every write, whoever calls
-        options: dict[str, Any] = {"preconditions": {"uid": uid}, "propagationPolicy": "Background"}
+        options: JsonDict = {"preconditions": {"uid": uid}, "propagationPolicy": "Background"}
         if dry_run:
             options["dryRun"] = ["All"]
-        kwargs: dict[str, Any] = {"body": options, "_preload_content": False, "_request_timeout": REQUEST_TIMEOUT_S}
+        action = f"delete pod {namespace}/{name}"
+        await self._guard_write(action, options, dry_run=dry_run)
         return await self._request(
-            f"delete pod {namespace}/{name}",
-            lambda api: k8s.CoreV1Api(api).delete_namespaced_pod(name, namespace, **kwargs),
+            action, "DELETE", f"/api/v1/namespaces/{_seg(namespace)}/pods/{_seg(name)}", body=options
         )
 
     # -- exec -------------------------------------------------------------------------
@@ -500,8 +540,8 @@ class KubeGateway:
         (exit code for a finished command), or None when reading stopped early. Closing
         happens in every case, including timeouts and cancellation by the caller.
         """
-        self._policy.check_write(dry_run=False)  # transport guard
         action = f"exec in {namespace}/{pod} container {container}"
+        await self._guard_write(action, {"container": container, "command": argv}, dry_run=False)
         await self._client()
         if self._ws is None:
             self._ws = WsApiClient(configuration=self._configuration)
@@ -524,10 +564,15 @@ class KubeGateway:
             )
             async with ctx as ws:
                 if stdin is not None:
-                    await ws.send_bytes(b"\x00" + stdin)
-                    negotiated = getattr(getattr(ws, "_response", None), "headers", {}).get("Sec-WebSocket-Protocol")
-                    if negotiated == WS_V5:
-                        await ws.send_bytes(b"\xff\x00")
+                    try:
+                        await ws.send_bytes(b"\x00" + stdin)
+                        negotiated = getattr(getattr(ws, "_response", None), "headers", {}).get(
+                            "Sec-WebSocket-Protocol"
+                        )
+                        if negotiated == WS_V5:
+                            await ws.send_bytes(b"\xff\x00")
+                    except (ConnectionError, aiohttp.ClientConnectionResetError):
+                        pass  # the command ended before reading its input; its status is still to come
                 status: Json | None = None
                 async for msg in ws:
                     if msg.type != aiohttp.WSMsgType.BINARY or not msg.data:
@@ -560,6 +605,33 @@ class KubeGateway:
             raise
         except (aiohttp.ClientError, ssl.SSLError, OSError) as exc:
             raise _unreachable(self._host, exc) from None
+
+
+# Namespaced kinds we read by path (plain GETs parsed as JSON; no generated models).
+_PATHS: Final[dict[tuple[str, str], str]] = {
+    ("apps/v1", "Deployment"): "/apis/apps/v1/namespaces/{ns}/deployments",
+    ("apps/v1", "ReplicaSet"): "/apis/apps/v1/namespaces/{ns}/replicasets",
+    ("apps/v1", "StatefulSet"): "/apis/apps/v1/namespaces/{ns}/statefulsets",
+    ("apps/v1", "DaemonSet"): "/apis/apps/v1/namespaces/{ns}/daemonsets",
+    ("apps/v1", "ControllerRevision"): "/apis/apps/v1/namespaces/{ns}/controllerrevisions",
+    ("batch/v1", "Job"): "/apis/batch/v1/namespaces/{ns}/jobs",
+    ("batch/v1", "CronJob"): "/apis/batch/v1/namespaces/{ns}/cronjobs",
+    ("v1", "ConfigMap"): "/api/v1/namespaces/{ns}/configmaps",
+    ("v1", "PersistentVolumeClaim"): "/api/v1/namespaces/{ns}/persistentvolumeclaims",
+    ("v1", "ResourceQuota"): "/api/v1/namespaces/{ns}/resourcequotas",
+    ("v1", "Service"): "/api/v1/namespaces/{ns}/services",
+}
+
+
+def _seg(value: str | None) -> str:
+    """A path segment, escaped (names are validated by the request models; this is defence in depth)."""
+    return quote(value or "", safe="")
+
+
+def _query_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def decode_status_text(data: bytes) -> str:

@@ -12,6 +12,9 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from k8s_debug_mcp.tools.boundary import Cap
+from k8s_debug_mcp.tools.kube import ContainerKind
+
 __all__ = [
     "ContainerInfo",
     "ContainerKind",
@@ -142,13 +145,25 @@ FieldSelector = Annotated[
     AfterValidator(_field_selector),
 ]
 
-ContainerKind = Literal["init", "regular", "ephemeral"]
+LongText = Annotated[str, Cap(300_000)]
+"""Untrusted text the tool already capped by bytes (after masking): logs, exec output, files."""
+Profile = Literal["legacy", "general", "baseline", "restricted", "netadmin", "sysadmin"]
 
 
 class Request(BaseModel):
     """Base of every tool request: unknown arguments are errors, values are immutable."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @property
+    def scope(self) -> tuple[str | None, str | None]:
+        """(namespace, pod) the request is about, for policy checks, logs and the audit."""
+        namespace, pod = getattr(self, "namespace", None), getattr(self, "pod", None)
+        return (namespace if isinstance(namespace, str) else None, pod if isinstance(pod, str) else None)
+
+    @property
+    def is_dry_run(self) -> bool:
+        return bool(getattr(self, "dry_run", False))
 
 
 class Result(BaseModel):
@@ -252,6 +267,7 @@ class EventInfo(Result):
     count: int
     last_seen_at: str | None = None
     source: str | None = None
+    container: str | None = Field(None, description="the container the event is about")
 
 
 class PodStatusResult(Result):
@@ -280,7 +296,7 @@ class PodLogsRequest(Request):
     namespace: Namespace
     pod: PodName
     container: ContainerName | None = Field(
-        None, description="Any container, including init and ephemeral; default: the pod's default container."
+        None, description="Any container (init and ephemeral too); default: the pod's default one."
     )
     previous: bool = Field(False, description="Logs of the previous, crashed instance.")
     tail_lines: int = Field(200, ge=1, le=5000)
@@ -294,7 +310,7 @@ class PodLogsResult(Result):
     pod: str
     container: str
     previous: bool
-    text: str = Field(description="untrusted log text, control characters stripped")
+    text: LongText = Field(description="untrusted log text, control characters stripped")
     lines: int
     truncated: bool = Field(description="older output was cut to honour limit_bytes")
     masked: int = Field(0, description="secret-looking values replaced by [masked]")
@@ -343,8 +359,7 @@ def _argv(value: list[str]) -> list[str]:
 
 
 ImageRef = Annotated[str, Field(max_length=512, description="Container image."), AfterValidator(_image_ref)]
-Argv = Annotated[list[str], AfterValidator(_argv)]
-DebugProfile = Literal["legacy", "general", "baseline", "restricted", "netadmin", "sysadmin"]
+Argv = Annotated[list[str], Field(min_length=1), AfterValidator(_argv)]
 CUSTOM_FORBIDDEN = ("name", "command", "image", "lifecycle", "volumeDevices")
 
 
@@ -364,7 +379,7 @@ class AddDebugContainerRequest(Request):
     target: ContainerName | None = Field(
         None, description="Container whose process namespace the debugger joins (kubectl --target)."
     )
-    profile: DebugProfile = Field("general", description="kubectl debug profile for the securityContext.")
+    profile: Profile = Field("general", description="kubectl debug profile for the securityContext.")
     command: Argv | None = Field(
         None, description="Command (argv). Default: a sleeper that expires after ttl_seconds; run tools via exec."
     )
@@ -405,7 +420,9 @@ class AddDebugContainerResult(Result):
     warnings: list[str]
     patch: dict[str, object] = Field(description="the strategic merge patch body (the preview)")
     api_request: str
-    kubectl: str | None = Field(None, description="the equivalent kubectl debug command, where one exists")
+    kubectl: Annotated[str, Cap(8000)] | None = Field(
+        None, description="the equivalent kubectl debug command, where one exists"
+    )
     server_dry_run: str | None = Field(None, description="the API server's verdict on the dry run")
 
 
@@ -415,9 +432,7 @@ class AddDebugContainerResult(Result):
 class ExecRequest(Request):
     namespace: Namespace
     pod: PodName
-    command: Annotated[list[str], Field(min_length=1), AfterValidator(_argv)] = Field(
-        description="argv, run without a shell; use ['sh', '-c', '...'] for shell syntax."
-    )
+    command: Argv = Field(description="argv, run without a shell; use ['sh', '-c', '...'] for shell syntax.")
     container: ContainerName | None = Field(
         None, description="Default: the newest running debugger this server added to the pod."
     )
@@ -435,8 +450,8 @@ class ExecResult(Result):
     container: str
     command: list[str]
     exit_code: int | None = Field(description="null when the command did not finish (timeout, output limit)")
-    stdout: str = Field(description="untrusted text")
-    stderr: str = Field(description="untrusted text")
+    stdout: LongText = Field(description="untrusted text")
+    stderr: LongText = Field(description="untrusted text")
     stdout_bytes: int
     stderr_bytes: int
     truncated: bool
@@ -486,7 +501,7 @@ class InspectResult(Result):
     what: str
     path: str | None = Field(None, description="the path as read from the debugger: /proc/<pid>/root/...")
     processes: list[ProcessRow] | None = None
-    text: str | None = Field(None, description="untrusted text: the listing or file content")
+    text: LongText | None = Field(None, description="untrusted text: the listing or file content")
     truncated: bool = False
     exit_code: int | None = None
     error: str | None = None
@@ -532,7 +547,7 @@ class CopyPodRequest(Request):
         True, description="Add a debug container (image, profile, sleeper as in add_debug_container)."
     )
     image: ImageRef | None = Field(None, description="Debugger image; default the server's debug image.")
-    profile: DebugProfile = "general"
+    profile: Profile = "general"
     env: Annotated[dict[str, str], AfterValidator(_env_map)] | None = None
     same_node: bool = False
     keep: list[Literal["labels", "annotations", "liveness", "readiness", "startup", "init_containers"]] = Field(
@@ -585,13 +600,13 @@ class CopyPodResult(Result):
     changes: list[str] = Field(description="how the copy differs from the source")
     warnings: list[str]
     manifest: dict[str, object]
-    kubectl: str | None = None
+    kubectl: Annotated[str, Cap(8000)] | None = None
     server_dry_run: str | None = None
 
 
 class CleanupRequest(Request):
     namespace: Namespace
-    pods: Annotated[list[PodName], Field(max_length=100)] | None = Field(
+    pods: Annotated[list[PodName], Field(min_length=1, max_length=100)] | None = Field(
         None, description="Copies to delete; default every copy this server made in the namespace."
     )
     expired_only: bool = Field(False, description="Only copies past their expiry.")
@@ -633,6 +648,7 @@ class WhoamiResult(Result):
     confirm: bool
     profiles: list[str]
     debug_images: list[str]
+    secret_masking: str = Field(description="whether values of Secrets that pods reference are masked")
 
 
 # -- diagnose -----------------------------------------------------------------------
@@ -650,6 +666,9 @@ class Finding(Result):
     container: str | None = None
     title: str
     evidence: str
+    excerpt: Annotated[str, Cap(4000)] | None = Field(
+        None, description="untrusted text from the workload: log lines, termination message, event message"
+    )
     next_step: str
 
 

@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Final
 
-from k8s_debug_mcp.tools.copies import copy_expiry
+from k8s_debug_mcp.tools.access import Need
+from k8s_debug_mcp.tools.copies import copy_note
+from k8s_debug_mcp.tools.deps import Deps, Gateway
 from k8s_debug_mcp.tools.errors import DebugError, Forbidden, InvalidTarget, NotFound
-from k8s_debug_mcp.tools.gateway import KubeGateway
+from k8s_debug_mcp.tools.kube import (
+    ENV_EXPIRES,
+    Container,
+    Json,
+    JsonDict,
+    Pod,
+    State,
+    integer,
+    iso,
+    obj,
+    objs,
+    parse_time,
+    text,
+)
 from k8s_debug_mcp.tools.models import (
     ContainerInfo,
-    ContainerKind,
     EventInfo,
     ListPodsRequest,
     ListPodsResult,
@@ -24,158 +37,126 @@ from k8s_debug_mcp.tools.models import (
     PodStatusResult,
     Termination,
 )
-from k8s_debug_mcp.tools.patches import ANN_SOURCE, MARKER_EXPIRES, MARKER_KEY
-from k8s_debug_mcp.tools.podview import container_entries, format_age, format_duration, parse_time, summarize_pod
-from k8s_debug_mcp.tools.policy import Policy
-from k8s_debug_mcp.tools.redact import mask_text
+from k8s_debug_mcp.tools.podview import summarize_pod
+from k8s_debug_mcp.tools.secrets import masker_for
 from k8s_debug_mcp.tools.text import cap_text, clean_text, decode_bytes, one_line
 
-__all__ = ["list_pods", "pod_logs", "pod_status"]
+__all__ = [
+    "LIST_NEEDS",
+    "LOGS_NEEDS",
+    "STATUS_NEEDS",
+    "distinct_events",
+    "list_pods",
+    "pod_logs",
+    "pod_status",
+    "read_log_text",
+]
 
-Json = Mapping[str, Any]
+LIST_NEEDS: Final = (Need("list", "pods"),)
+STATUS_NEEDS: Final = (Need("get", "pods"), Need("list", "events"))
+LOGS_NEEDS: Final = (Need("get", "pods", "log"),)
 _OWNER_DEPTH: Final = 4
-
-
-def copy_note(pod: Json, now: datetime) -> str | None:
-    """A line about our own debug copies: whose copy it is and whether it expired."""
-    expires = copy_expiry(pod)
-    if expires is None:
-        return None
-    source = _d(_d(pod.get("metadata")).get("annotations")).get(ANN_SOURCE) or "?"
-    if expires <= now:
-        return f"debug copy of {source}, expired {format_age(expires, now)} ago: cleanup can delete it"
-    return f"debug copy of {source}, expires in {format_duration(expires - now)}"
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
-
-
-def _d(value: object) -> Json:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _opt_str(value: object, limit: int = 300) -> str | None:
-    return one_line(str(value), limit) if value not in (None, "") else None
-
-
-def _opt_int(value: object) -> int | None:
-    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+LOG_MARGIN: Final = 8 * 1024
+"""Read this much more than asked, so masking sees whole secrets before the cut."""
 
 
 # -- list_pods ----------------------------------------------------------------------
 
 
-async def list_pods(req: ListPodsRequest, *, gateway: KubeGateway, policy: Policy) -> ListPodsResult:
-    if req.namespace is not None:
-        policy.check_namespace(req.namespace)
-    now = _now()
-    pod_list = await gateway.list_pods(
+async def list_pods(req: ListPodsRequest, deps: Deps) -> ListPodsResult:
+    policy = deps.policy
+    now = deps.clock()
+    pod_list = await deps.gateway.list_pods(
         req.namespace,
         label_selector=req.label_selector,
         field_selector=req.field_selector,
         limit=req.limit,
         continue_token=req.continue_token,
     )
-    items = [i for i in pod_list.get("items") or [] if isinstance(i, Mapping)]
+    pods = [Pod(i) for i in objs(pod_list.get("items"))]
     hidden = 0
     if req.namespace is None and not policy.all_namespaces_allowed:
-        visible = [i for i in items if policy.namespace_allowed(str(_d(i.get("metadata")).get("namespace")))]
-        hidden = len(items) - len(visible)
-        items = visible
+        visible = [p for p in pods if policy.namespace_allowed(p.namespace)]
+        hidden = len(pods) - len(visible)
+        pods = visible
     rows: list[PodRow] = []
-    for pod in items:
-        summary = summarize_pod(pod, now)
+    for pod in pods:
+        summary = summarize_pod(pod.raw, now)
         if req.problems_only and summary.problem is None:
             continue
-        meta, spec = _d(pod.get("metadata")), _d(pod.get("spec"))
         rows.append(
             PodRow(
-                namespace=str(meta.get("namespace") or ""),
-                name=str(meta.get("name") or ""),
+                namespace=pod.namespace,
+                name=pod.name,
                 ready=f"{summary.ready}/{summary.total}",
                 status=summary.status,
                 restarts=summary.restarts,
-                last_restart_at=_iso(summary.last_restart),
-                created_at=_opt_str(meta.get("creationTimestamp")),
-                node=_opt_str(spec.get("nodeName")),
+                last_restart_at=iso(summary.last_restart) if summary.last_restart else None,
+                created_at=text(pod.meta.get("creationTimestamp")),
+                node=pod.node,
                 problem=summary.problem,
-                note=copy_note(pod, now),
+                note=copy_note(pod, deps.owner, now),
             )
         )
-    list_meta = _d(pod_list.get("metadata"))
+    list_meta = obj(pod_list.get("metadata"))
     return ListPodsResult(
         namespace=req.namespace,
         pods=rows,
-        scanned=len(items),
+        scanned=len(pods),
         hidden_by_policy=hidden,
         problems_only=req.problems_only,
-        continue_token=_opt_str(list_meta.get("continue"), 8192),
-        remaining=_opt_int(list_meta.get("remainingItemCount")),
-        observed_at=_iso(now) or "",
+        continue_token=text(list_meta.get("continue")),
+        remaining=integer(list_meta.get("remainingItemCount")),
+        observed_at=iso(now),
     )
 
 
 # -- pod_status ---------------------------------------------------------------------
 
 
-def _termination(term: Json) -> Termination:
+def termination(state: State) -> Termination:
     return Termination(
-        reason=_opt_str(term.get("reason")),
-        exit_code=_opt_int(term.get("exitCode")),
-        signal=_opt_int(term.get("signal")) or None,
-        message=_opt_str(term.get("message")),
-        started_at=_opt_str(term.get("startedAt")),
-        finished_at=_opt_str(term.get("finishedAt")),
+        reason=state.reason,
+        exit_code=state.exit_code,
+        signal=state.signal,
+        message=one_line(state.message) if state.message else None,
+        started_at=state.started_at,
+        finished_at=state.finished_at,
     )
 
 
-def _container_info(kind: ContainerKind, spec: Json, cs: Json) -> ContainerInfo:
-    state = _d(cs.get("state"))
-    fields: dict[str, Any] = {}
-    if "running" in state:
-        fields.update(state="running", started_at=_opt_str(_d(state["running"]).get("startedAt")))
-    elif "terminated" in state:
-        t = _termination(_d(state["terminated"]))
-        fields.update(
-            state="terminated",
-            reason=t.reason,
-            message=t.message,
-            exit_code=t.exit_code,
-            signal=t.signal,
-            started_at=t.started_at,
-            finished_at=t.finished_at,
-        )
-    elif "waiting" in state:
-        w = _d(state["waiting"])
-        fields.update(state="waiting", reason=_opt_str(w.get("reason")), message=_opt_str(w.get("message")))
-    elif cs:
-        fields.update(state="unknown")
-    else:
+def _container_info(pod: Pod, c: Container, deps: Deps) -> ContainerInfo:
+    fields: JsonDict = {}
+    state = c.state
+    if not c.has_status:
         fields.update(state="waiting", reason="NoStatusYet")
-    last = _d(_d(cs.get("lastState")).get("terminated"))
-    if kind == "ephemeral":
-        env = {str(e.get("name")): e.get("value") for e in (_d(x) for x in spec.get("env") or [])}
-        if MARKER_KEY in env:
-            fields.update(ours=True, expires_at=_opt_str(env.get(MARKER_EXPIRES)))
+    else:
+        fields.update(
+            state=state.phase,
+            reason=state.reason,
+            message=one_line(state.message) if state.message else None,
+            exit_code=state.exit_code,
+            signal=state.signal,
+            started_at=state.started_at,
+            finished_at=state.finished_at,
+        )
+    if c.kind == "ephemeral" and deps.owner.owns_container(pod, c):
+        fields.update(ours=True, expires_at=c.env(ENV_EXPIRES))
+    last = c.last_termination
     return ContainerInfo(
-        kind=kind,
-        name=str(spec.get("name") or ""),
-        image=_opt_str(cs.get("image") or spec.get("image")),
-        ready=cs.get("ready") if isinstance(cs.get("ready"), bool) else None,
-        restart_count=_opt_int(cs.get("restartCount")) or 0,
-        last_termination=_termination(last) if last else None,
-        target=_opt_str(spec.get("targetContainerName")),
+        kind=c.kind,
+        name=c.name,
+        image=c.image,
+        ready=c.ready,
+        restart_count=c.restarts,
+        last_termination=termination(last) if last else None,
+        target=c.target,
         **fields,
     )
 
 
-def _owner_detail(kind: str, obj: Json) -> str | None:
-    spec, status = _d(obj.get("spec")), _d(obj.get("status"))
+def _owner_detail(kind: str, raw: Json) -> str | None:
+    spec, status = obj(raw.get("spec")), obj(raw.get("status"))
     if kind in ("ReplicaSet", "StatefulSet"):
         return f"ready {status.get('readyReplicas', 0)}/{spec.get('replicas', 1)}"
     if kind == "Deployment":
@@ -184,10 +165,11 @@ def _owner_detail(kind: str, obj: Json) -> str | None:
             f"updated {status.get('updatedReplicas', 0)}",
             f"available {status.get('availableReplicas', 0)}",
         ]
-        for cond in status.get("conditions") or []:
-            c = _d(cond)
-            if c.get("type") == "Progressing" and c.get("reason") == "ProgressDeadlineExceeded":
-                parts.append("progress deadline exceeded")
+        if any(
+            c.get("type") == "Progressing" and c.get("reason") == "ProgressDeadlineExceeded"
+            for c in objs(status.get("conditions"))
+        ):
+            parts.append("progress deadline exceeded")
         return ", ".join(parts)
     if kind == "DaemonSet":
         return f"ready {status.get('numberReady', 0)}/{status.get('desiredNumberScheduled', 0)}"
@@ -196,43 +178,34 @@ def _owner_detail(kind: str, obj: Json) -> str | None:
     return None
 
 
-def _controller_ref(meta: Json) -> Json | None:
-    refs = [_d(r) for r in meta.get("ownerReferences") or []]
-    for ref in refs:
-        if ref.get("controller"):
-            return ref
-    return refs[0] if refs else None
-
-
-async def _owner_chain(gateway: KubeGateway, namespace: str, pod_meta: Json) -> list[OwnerInfo]:
+async def owner_chain(gateway: Gateway, namespace: str, pod: Pod) -> list[OwnerInfo]:
     chain: list[OwnerInfo] = []
-    ref = _controller_ref(pod_meta)
+    ref = pod.controller()
     while ref is not None and len(chain) < _OWNER_DEPTH:
         kind, name = str(ref.get("kind") or "?"), str(ref.get("name") or "?")
         try:
-            obj = await gateway.get_owner(namespace, str(ref.get("apiVersion") or ""), kind, name)
+            found = await gateway.get_object(namespace, str(ref.get("apiVersion") or ""), kind, name)
         except NotFound:
             chain.append(OwnerInfo(kind=kind, name=name, detail="not found (deleted?)"))
             break
         except Forbidden:
             chain.append(OwnerInfo(kind=kind, name=name, detail="not readable with these credentials"))
             break
-        if obj is None:
+        if found is None:
             chain.append(OwnerInfo(kind=kind, name=name))
             break
-        chain.append(OwnerInfo(kind=kind, name=name, detail=_owner_detail(kind, obj)))
-        ref = _controller_ref(_d(obj.get("metadata")))
+        chain.append(OwnerInfo(kind=kind, name=name, detail=_owner_detail(kind, found)))
+        ref = Pod({"metadata": obj(found.get("metadata"))}).controller()
     return chain
 
 
-def _event_time(ev: Json) -> str | None:
-    series = _d(ev.get("series"))
+def event_time(ev: Json) -> str | None:
     for candidate in (
-        series.get("lastObservedTime"),
+        obj(ev.get("series")).get("lastObservedTime"),
         ev.get("lastTimestamp"),
         ev.get("eventTime"),
         ev.get("firstTimestamp"),
-        _d(ev.get("metadata")).get("creationTimestamp"),
+        obj(ev.get("metadata")).get("creationTimestamp"),
     ):
         if isinstance(candidate, str) and candidate:
             return candidate
@@ -244,20 +217,25 @@ def _ts(value: str | None) -> datetime:
 
 
 def distinct_events(items: list[Json], limit: int) -> tuple[list[EventInfo], int]:
-    """Merge repeats of (type, reason, message), newest first; return (shown, omitted)."""
-    merged: dict[tuple[str, str, str], dict[str, Any]] = {}
+    """Merge repeats of (type, reason, object field, message), newest first; return (shown, omitted).
+
+    Events about different containers stay apart (their involvedObject.fieldPath differs).
+    """
+    merged: dict[tuple[str, str, str, str], JsonDict] = {}
     for ev in items:
+        field = str(obj(ev.get("involvedObject")).get("fieldPath") or "")
         key = (
             str(ev.get("type") or "Normal"),
             str(ev.get("reason") or ""),
-            mask_text(one_line(str(ev.get("message") or ""), 300))[0],
+            field,
+            one_line(str(ev.get("message") or "")),
         )
-        count = _opt_int(_d(ev.get("series")).get("count")) or _opt_int(ev.get("count")) or 1
-        seen = _event_time(ev)
-        source = _d(ev.get("source")).get("component") or ev.get("reportingComponent")
+        count = integer(obj(ev.get("series")).get("count")) or integer(ev.get("count")) or 1
+        seen = event_time(ev)
         entry = merged.get(key)
         if entry is None:
-            merged[key] = {"count": count, "seen": seen, "source": source}
+            source = obj(ev.get("source")).get("component") or ev.get("reportingComponent")
+            merged[key] = {"count": count, "seen": seen, "source": text(source)}
             continue
         entry["count"] += count
         if _ts(seen) > _ts(entry["seen"]):
@@ -267,104 +245,136 @@ def distinct_events(items: list[Json], limit: int) -> tuple[list[EventInfo], int
         EventInfo(
             type=k[0],
             reason=k[1],
-            message=k[2],
+            message=k[3],
             count=v["count"],
             last_seen_at=v["seen"],
-            source=_opt_str(v["source"]),
+            source=v["source"],
+            container=_field_container(k[2]),
         )
         for k, v in ordered[:limit]
     ]
     return shown, max(len(ordered) - limit, 0)
 
 
-async def pod_status(req: PodStatusRequest, *, gateway: KubeGateway, policy: Policy) -> PodStatusResult:
-    policy.check_namespace(req.namespace)
-    now = _now()
-    pod = await gateway.get_pod(req.namespace, req.pod)
-    meta, spec, status = _d(pod.get("metadata")), _d(pod.get("spec")), _d(pod.get("status"))
-    summary = summarize_pod(pod, now)
+def _field_container(field_path: str) -> str | None:
+    """`spec.containers{app}` -> `app`."""
+    if "{" in field_path and field_path.endswith("}"):
+        return field_path[field_path.index("{") + 1 : -1] or None
+    return None
 
-    events: list[EventInfo] = []
-    omitted = 0
-    if req.events_limit:
-        selector = f"involvedObject.kind=Pod,involvedObject.name={req.pod}"
-        if meta.get("uid"):
-            selector += f",involvedObject.uid={meta['uid']}"
-        try:
-            ev_list = await gateway.list_events(req.namespace, field_selector=selector)
-        except Forbidden:
-            ev_list = {}
-        events, omitted = distinct_events([_d(e) for e in ev_list.get("items") or []], req.events_limit)
 
+async def pod_events(gateway: Gateway, pod: Pod, limit: int) -> tuple[list[EventInfo], int]:
+    selector = f"involvedObject.kind=Pod,involvedObject.name={pod.name}"
+    if pod.uid:
+        selector += f",involvedObject.uid={pod.uid}"
+    try:
+        listing = await gateway.list_events(pod.namespace, field_selector=selector)
+    except Forbidden:
+        return [], 0
+    return distinct_events(objs(listing.get("items")), limit)
+
+
+async def pod_status(req: PodStatusRequest, deps: Deps) -> PodStatusResult:
+    now = deps.clock()
+    pod = Pod(await deps.gateway.get_pod(req.namespace, req.pod))
+    summary = summarize_pod(pod.raw, now)
+    events, omitted = await pod_events(deps.gateway, pod, req.events_limit) if req.events_limit else ([], 0)
     return PodStatusResult(
         namespace=req.namespace,
         name=req.pod,
-        phase=str(status.get("phase") or "Unknown"),
+        phase=pod.phase,
         status=summary.status,
-        node=_opt_str(spec.get("nodeName")),
-        pod_ip=_opt_str(status.get("podIP")),
-        qos_class=_opt_str(status.get("qosClass")),
-        created_at=_opt_str(meta.get("creationTimestamp")),
-        deleting=bool(meta.get("deletionTimestamp")),
-        note=copy_note(pod, now),
-        owners=await _owner_chain(gateway, req.namespace, meta),
+        node=pod.node,
+        pod_ip=text(pod.status.get("podIP")),
+        qos_class=text(pod.status.get("qosClass")),
+        created_at=text(pod.meta.get("creationTimestamp")),
+        deleting=pod.deleting,
+        note=copy_note(pod, deps.owner, now),
+        owners=await owner_chain(deps.gateway, req.namespace, pod),
         conditions=[
             PodConditionInfo(
                 type=str(c.get("type") or ""),
                 status=str(c.get("status") or ""),
-                reason=_opt_str(c.get("reason")),
-                message=_opt_str(c.get("message")),
-                last_transition_at=_opt_str(c.get("lastTransitionTime")),
+                reason=text(c.get("reason")),
+                message=one_line(str(c["message"])) if text(c.get("message")) else None,
+                last_transition_at=text(c.get("lastTransitionTime")),
             )
-            for c in (_d(x) for x in status.get("conditions") or [])
+            for c in objs(pod.status.get("conditions"))
         ],
-        containers=[_container_info(kind, c, cs) for kind, c, cs in container_entries(pod)],
+        containers=[_container_info(pod, c, deps) for c in pod.containers()],
         events=events,
         events_omitted=omitted,
-        observed_at=_iso(now) or "",
+        observed_at=iso(now),
     )
 
 
 # -- pod_logs -----------------------------------------------------------------------
 
 
-def _choose_container(pod: Json, wanted: str | None) -> tuple[str, str | None]:
+def choose_container(pod: Pod, wanted: str | None) -> tuple[str, str | None]:
     """(container, note): kubectl's default-container rules, validated against all three lists."""
-    names = {str(c.get("name")): kind for kind, c, _ in container_entries(pod)}
-    listing = ", ".join(f"{n} ({k})" for n, k in names.items()) or "none"
-    name = str(_d(pod.get("metadata")).get("name") or "")
     if wanted is not None:
-        if wanted not in names:
+        if pod.container(wanted) is None:
             raise InvalidTarget(
-                f"Pod {name} has no container named {wanted!r}. Containers: {listing}.",
+                f"Pod {pod.name} has no container named {wanted!r}. Containers: {pod.listing()}.",
                 hint="pass one of those names as container.",
             )
         return wanted, None
-    regular = [str(c.get("name")) for c in _d(pod.get("spec")).get("containers") or [] if isinstance(c, Mapping)]
-    default = _d(_d(pod.get("metadata")).get("annotations")).get("kubectl.kubernetes.io/default-container")
-    if isinstance(default, str) and default in names:
+    regular = [c.name for c in pod.containers("regular")]
+    default = pod.annotations.get("kubectl.kubernetes.io/default-container")
+    if isinstance(default, str) and pod.container(default) is not None:
         return default, None
     if not regular:
-        raise InvalidTarget(f"Pod {name} has no containers.")
+        raise InvalidTarget(f"Pod {pod.name} has no containers.")
     if len(regular) == 1:
         return regular[0], None
-    return regular[0], f"defaulted to container {regular[0]} out of: {listing}"
+    return regular[0], f"defaulted to container {regular[0]} out of: {pod.listing()}"
 
 
-async def pod_logs(req: PodLogsRequest, *, gateway: KubeGateway, policy: Policy) -> PodLogsResult:
-    policy.check_namespace(req.namespace)
-    pod = await gateway.get_pod(req.namespace, req.pod)
-    container, note = _choose_container(pod, req.container)
+async def read_log_text(
+    deps: Deps,
+    pod: Pod,
+    container: str,
+    *,
+    previous: bool,
+    tail_lines: int | None,
+    limit_bytes: int,
+    since_seconds: int | None = None,
+    timestamps: bool = False,
+) -> tuple[str, bool, int]:
+    """A container's log as (masked text capped to limit_bytes keeping the newest, cut?, masked count).
+
+    Reads a margin more than asked and masks before cutting, so no secret is left half-cut.
+    """
+    raw, cut = await deps.gateway.read_log(
+        pod.namespace,
+        pod.name,
+        container=container,
+        previous=previous,
+        tail_lines=tail_lines,
+        since_seconds=since_seconds,
+        timestamps=timestamps,
+        max_bytes=limit_bytes + LOG_MARGIN,
+    )
+    masker = await masker_for(deps.secrets, [pod.raw])
+    masked, count = masker.mask(clean_text(decode_bytes(raw)))
+    capped = cap_text(masked, limit_bytes, keep="tail")
+    return capped.text, cut or capped.truncated, count
+
+
+async def pod_logs(req: PodLogsRequest, deps: Deps) -> PodLogsResult:
+    pod = Pod(await deps.gateway.get_pod(req.namespace, req.pod))
+    container, note = choose_container(pod, req.container)
     try:
-        raw, cut = await gateway.read_log(
-            req.namespace,
-            req.pod,
-            container=container,
+        body, truncated, masked = await read_log_text(
+            deps,
+            pod,
+            container,
             previous=req.previous,
             tail_lines=req.tail_lines,
+            limit_bytes=req.limit_bytes,
             since_seconds=req.since_seconds,
             timestamps=req.timestamps,
-            max_bytes=req.limit_bytes,
         )
     except DebugError as exc:
         if req.previous and getattr(exc, "status", None) == 400:
@@ -373,16 +383,14 @@ async def pod_logs(req: PodLogsRequest, *, gateway: KubeGateway, policy: Policy)
                 hint="omit previous to read the current instance.",
             ) from None
         raise
-    capped = cap_text(clean_text(decode_bytes(raw)), req.limit_bytes, keep="tail")
-    text, masked = mask_text(capped.text)
     return PodLogsResult(
         namespace=req.namespace,
         pod=req.pod,
         container=container,
         previous=req.previous,
-        text=text,
-        lines=text.count("\n") + (1 if text and not text.endswith("\n") else 0),
-        truncated=cut or capped.truncated,
+        text=body,
+        lines=body.count("\n") + (1 if body and not body.endswith("\n") else 0),
+        truncated=truncated,
         masked=masked,
         note=note,
     )

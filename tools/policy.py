@@ -7,15 +7,17 @@ refusal raises PolicyDenied naming the setting that refused it.
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable, Mapping
-from typing import Any, Final, Literal
+from collections.abc import Iterable
+from typing import Final
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from k8s_debug_mcp.tools.errors import PolicyDenied
-from k8s_debug_mcp.tools.models import DebugProfile
+from k8s_debug_mcp.tools.kube import Json
+from k8s_debug_mcp.tools.models import Profile
+from k8s_debug_mcp.tools.podsecurity import ENVELOPES, violations
 
-__all__ = ["DEFAULT_DEBUG_IMAGES", "Policy", "effective_profile"]
+__all__ = ["DEFAULT_DEBUG_IMAGES", "Policy"]
 
 DEFAULT_DEBUG_IMAGES: Final = (
     "busybox:*",
@@ -25,27 +27,6 @@ DEFAULT_DEBUG_IMAGES: Final = (
     "docker.io/nicolaka/netshoot:*",
     "k8s-debug-mcp.local/*",
 )
-_PTRACE: Final = frozenset({"SYS_PTRACE"})
-_NETADMIN: Final = frozenset({"SYS_PTRACE", "NET_ADMIN", "NET_RAW"})
-
-
-def effective_profile(container: Mapping[str, Any]) -> Literal["general", "netadmin", "sysadmin"] | None:
-    """The least privileged profile that grants what a container's securityContext asks for.
-
-    Judged on the final container (after `custom`), so a partial spec cannot smuggle in
-    privileges the profile setting forbids. None means nothing beyond the pod's defaults.
-    """
-    sc = container.get("securityContext") or {}
-    if sc.get("privileged") or (sc.get("allowPrivilegeEscalation") is True and sc.get("runAsUser") == 0):
-        return "sysadmin"
-    added = frozenset(str(c).upper().removeprefix("CAP_") for c in (sc.get("capabilities") or {}).get("add") or [])
-    if not added:
-        return None
-    if added <= _PTRACE:
-        return "general"
-    if added <= _NETADMIN:
-        return "netadmin"
-    return "sysadmin"
 
 
 class Policy(BaseModel):
@@ -59,7 +40,7 @@ class Policy(BaseModel):
     allowed_namespaces: tuple[str, ...] = Field(("*",), description="globs")
     denied_namespaces: tuple[str, ...] = Field((), description="globs; deny wins over allow")
     debug_images: tuple[str, ...] = Field(DEFAULT_DEBUG_IMAGES, description="globs for debug and set_image images")
-    profiles: tuple[DebugProfile, ...] = Field(
+    profiles: tuple[Profile, ...] = Field(
         ("legacy", "general", "baseline", "restricted"), description="profiles allowed; add netadmin/sysadmin"
     )
     exec_any_container_in: tuple[str, ...] = Field(
@@ -69,6 +50,9 @@ class Policy(BaseModel):
     max_ttl_seconds: int = Field(4 * 3600, ge=60, le=7 * 24 * 3600)
     allow_copies: bool = True
     allow_cleanup: bool = True
+    mask_secret_values: bool = Field(
+        True, description="read the Secrets a pod references (when RBAC allows) to mask their values in outputs"
+    )
 
     @field_validator("allowed_namespaces", "denied_namespaces", "debug_images", "exec_any_container_in")
     @classmethod
@@ -113,20 +97,24 @@ class Policy(BaseModel):
                 hint="allowed: " + ", ".join(self.debug_images[:8]),
             )
 
-    def check_profile(self, requested: DebugProfile, container: Mapping[str, Any]) -> None:
+    def check_profile(self, requested: Profile, container: Json, pod_security_context: Json) -> None:
+        """The requested profile must be allowed, and the FINAL container (after custom, run_as_target,
+        mount_like_target) must fit the Pod Security envelope of some allowed profile."""
         if requested not in self.profiles:
             raise PolicyDenied(
                 f"Profile {requested} is not allowed",
                 setting="profiles",
                 hint="allowed: " + ", ".join(self.profiles),
             )
-        effective = effective_profile(container)
-        if effective is not None and effective not in self.profiles:
-            raise PolicyDenied(
-                f"The container's securityContext amounts to the {effective} profile, which is not allowed",
-                setting="profiles",
-                hint="drop the added capabilities or privileged mode from custom.",
-            )
+        if any(not violations(container, pod_security_context, ENVELOPES[p]) for p in self.profiles):
+            return
+        broken = violations(container, pod_security_context, ENVELOPES[requested])
+        raise PolicyDenied(
+            f"The debug container's final securityContext goes beyond what the allowed profiles "
+            f"({', '.join(self.profiles)}) permit: {'; '.join(broken[:6])}",
+            setting="profiles",
+            hint="drop those fields from custom (or run_as_target), or ask for a profile the policy allows.",
+        )
 
     def check_ttl(self, ttl_seconds: int) -> None:
         if ttl_seconds > self.max_ttl_seconds:

@@ -17,16 +17,18 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from typing import Any, Final, Literal
+from typing import Final
 
-__all__ = ["PROFILES", "Profile", "adds_privileges", "apply_profile"]
+from k8s_debug_mcp.tools.kube import JsonDict
+from k8s_debug_mcp.tools.models import Profile
 
-Profile = Literal["legacy", "general", "baseline", "restricted", "netadmin", "sysadmin"]
-Container = dict[str, Any]
+__all__ = ["PROFILES", "adds_privileges", "apply_profile"]
+
+Container = JsonDict
 Mutator = Callable[[Container], None]
 
 
-def _sc(c: Container) -> dict[str, Any]:
+def _security_context(c: Container) -> JsonDict:
     sc = c.get("securityContext")
     if not isinstance(sc, dict):
         sc = c["securityContext"] = {}
@@ -35,7 +37,7 @@ def _sc(c: Container) -> dict[str, Any]:
 
 def _add_capability(name: str) -> Mutator:
     def mutate(c: Container) -> None:
-        caps = _sc(c).setdefault("capabilities", {})
+        caps = _security_context(c).setdefault("capabilities", {})
         caps["add"] = [*caps.get("add", []), name]
 
     return mutate
@@ -46,25 +48,25 @@ def _clear_security_context(c: Container) -> None:
 
 
 def _disallow_root(c: Container) -> None:
-    _sc(c)["runAsNonRoot"] = True
+    _security_context(c)["runAsNonRoot"] = True
 
 
 def _drop_all_capabilities(c: Container) -> None:
-    caps = _sc(c).setdefault("capabilities", {})
+    caps = _security_context(c).setdefault("capabilities", {})
     caps["drop"] = ["ALL"]
     caps.pop("add", None)
 
 
 def _disallow_privilege_escalation(c: Container) -> None:
-    _sc(c)["allowPrivilegeEscalation"] = False
+    _security_context(c)["allowPrivilegeEscalation"] = False
 
 
 def _runtime_default_seccomp(c: Container) -> None:
-    _sc(c)["seccompProfile"] = {"type": "RuntimeDefault"}
+    _security_context(c)["seccompProfile"] = {"type": "RuntimeDefault"}
 
 
 def _privileged(c: Container) -> None:
-    _sc(c)["privileged"] = True
+    _security_context(c)["privileged"] = True
 
 
 PROFILES: Final[dict[Profile, tuple[Mutator, ...]]] = {

@@ -1,10 +1,16 @@
-"""Short text for each result: what the model reads first. Structured content carries the rest."""
+"""Short text for each result: what the model reads first. Structured content carries the rest.
+
+Every renderer gets the result after the output boundary (tools/boundary.py) and a `Fence`
+drawn for this response: text that came from a workload (logs, exec output, files,
+termination and event messages) is printed only inside a fence.
+"""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
 
+from k8s_debug_mcp.tools.kube import format_age, parse_time
 from k8s_debug_mcp.tools.models import (
     AddDebugContainerResult,
     CleanupResult,
@@ -18,8 +24,7 @@ from k8s_debug_mcp.tools.models import (
     PodStatusResult,
     WhoamiResult,
 )
-from k8s_debug_mcp.tools.podview import format_age, parse_time
-from k8s_debug_mcp.tools.text import delimit
+from k8s_debug_mcp.tools.text import Fence
 
 __all__ = [
     "render_add_debug_container",
@@ -48,7 +53,7 @@ def _table(rows: list[list[str]]) -> list[str]:
     return ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows]
 
 
-def render_list_pods(res: ListPodsResult) -> str:
+def render_list_pods(res: ListPodsResult, fence: Fence) -> str:
     now = _observed(res.observed_at)
     where = f"namespace {res.namespace}" if res.namespace else "all namespaces"
     head = f"{len(res.pods)} pod(s) in {where}"
@@ -101,12 +106,10 @@ def _state(c: ContainerInfo, now: datetime) -> str:
             text += f" {_ago(c.finished_at, now)} ago"
     else:
         text = f"{c.state} {c.reason or ''}".rstrip()
-    if c.message:
-        text += f": {c.message}"
     return text
 
 
-def render_pod_status(res: PodStatusResult) -> str:
+def render_pod_status(res: PodStatusResult, fence: Fence) -> str:
     now = _observed(res.observed_at)
     facts = [f"phase {res.phase}", f"status {res.status}", f"node {res.node or '<none>'}"]
     if res.pod_ip:
@@ -122,10 +125,13 @@ def render_pod_status(res: PodStatusResult) -> str:
             "owners: " + " -> ".join(f"{o.kind} {o.name}" + (f" ({o.detail})" if o.detail else "") for o in res.owners)
         )
     conds = []
+    messages: list[str] = []
     for cond in res.conditions:
         item = f"{cond.type}={cond.status}"
-        if cond.status != "True" and (cond.reason or cond.message):
-            item += f" ({': '.join(x for x in (cond.reason, cond.message) if x)})"
+        if cond.status != "True" and cond.reason:
+            item += f" ({cond.reason})"
+        if cond.status != "True" and cond.message:
+            messages.append(f"condition {cond.type}: {cond.message}")
         conds.append(item)
     if conds:
         lines.append("conditions: " + ", ".join(conds))
@@ -150,22 +156,29 @@ def render_pod_status(res: PodStatusResult) -> str:
         if c.ours:
             target += ", ours" + (f", expires {c.expires_at}" if c.expires_at else "")
         lines.append(f"  {c.name} [{c.kind}{target}] {c.image or ''}: " + "; ".join(tail))
+        if c.message:
+            messages.append(f"{c.name} {c.state}: {c.message}")
+        if c.last_termination and c.last_termination.message:
+            messages.append(f"{c.name} last termination message: {c.last_termination.message}")
+    if messages:
+        lines.append("messages (from the kubelet and the containers):")
+        lines.append(fence.wrap(f"messages of pod {res.name}", "\n".join(messages)))
     if res.events:
         body = "\n".join(
             f"{e.type} {e.reason} x{e.count} {_ago(e.last_seen_at, now)} ago"
-            + (f" [{e.source}]" if e.source else "")
+            + (f" [{e.source}{'/' + e.container if e.container else ''}]" if e.source else "")
             + f": {e.message}"
             for e in res.events
         )
         more = f" (+{res.events_omitted} older)" if res.events_omitted else ""
         lines.append(f"events, newest first{more}:")
-        lines.append(delimit(f"events of pod {res.name}", body))
+        lines.append(fence.wrap(f"events of pod {res.name}", body))
     else:
         lines.append("events: none recorded (events expire after about an hour)")
     return "\n".join(lines)
 
 
-def render_pod_logs(res: PodLogsResult) -> str:
+def render_pod_logs(res: PodLogsResult, fence: Fence) -> str:
     which = "previous instance of " if res.previous else ""
     head = f"logs of {which}container {res.container} in pod {res.namespace}/{res.pod}: {res.lines} line(s)"
     if res.truncated:
@@ -175,11 +188,11 @@ def render_pod_logs(res: PodLogsResult) -> str:
         lines.append(f"note: {res.note}")
     if res.masked:
         lines.append(f"{res.masked} secret-looking value(s) masked")
-    lines.append(delimit(f"logs {res.pod}/{res.container}", res.text) if res.text else "(no output)")
+    lines.append(fence.wrap(f"logs {res.pod}/{res.container}", res.text) if res.text else "(no output)")
     return "\n".join(lines)
 
 
-def render_add_debug_container(res: AddDebugContainerResult) -> str:
+def render_add_debug_container(res: AddDebugContainerResult, fence: Fence) -> str:
     target = f" targeting {res.target}" if res.target else ""
     where = f"pod {res.namespace}/{res.pod}"
     if res.dry_run:
@@ -194,17 +207,19 @@ def render_add_debug_container(res: AddDebugContainerResult) -> str:
             lines.append(f"kubectl equivalent: {res.kubectl}")
     else:
         verb = "reusing existing" if res.reused else "added"
-        state = res.state + (f" ({res.reason})" if res.reason else "") + (f": {res.message}" if res.message else "")
+        state = res.state + (f" ({res.reason})" if res.reason else "")
         lines = [
             f"{verb} debug container {res.container} ({res.image}, profile {res.profile}){target} in {where}: {state}."
         ]
+        if res.message:
+            lines.append(fence.wrap(f"message of {res.container}", res.message))
         if res.expires_at:
             lines.append(f"it sleeps until {res.expires_at}; run commands in it with exec (container {res.container}).")
     lines += [f"warning: {w}" for w in res.warnings]
     return "\n".join(lines)
 
 
-def render_exec(res: ExecResult) -> str:
+def render_exec(res: ExecResult, fence: Fence) -> str:
     if res.exit_code is not None:
         outcome = f"exit code {res.exit_code}"
     elif res.timed_out:
@@ -223,33 +238,34 @@ def render_exec(res: ExecResult) -> str:
         lines.append(f"{res.masked} secret-looking value(s) masked")
     for name, body, total in (("stdout", res.stdout, res.stdout_bytes), ("stderr", res.stderr, res.stderr_bytes)):
         if total:
-            lines.append(delimit(f"{name}, {total} bytes", body))
+            lines.append(fence.wrap(f"{name}, {total} bytes", body))
     if not (res.stdout_bytes or res.stderr_bytes):
         lines.append("(no output)")
     return "\n".join(lines)
 
 
-def render_inspect(res: InspectResult) -> str:
+def render_inspect(res: InspectResult, fence: Fence) -> str:
     where = f"pod {res.namespace}/{res.pod} debugger {res.container}"
     lines: list[str] = []
     if res.processes is not None:
         lines.append(f"{len(res.processes)} process(es) visible from {where}:")
         rows = [["PID", "USER", "COMMAND"]] + [[str(p.pid), p.user, p.command] for p in res.processes]
-        lines.append(delimit("ps", "\n".join(_table(rows))))
+        lines.append(fence.wrap("ps", "\n".join(_table(rows))))
     else:
         status = "ok" if res.exit_code == 0 else f"exit {res.exit_code}" if res.exit_code is not None else "failed"
         cut = ", truncated" if res.truncated else ""
         lines.append(f"{res.what} {res.path or ''} from {where}: {status}{cut}")
         if res.text:
-            lines.append(delimit(f"{res.what} {res.path}", res.text))
+            lines.append(fence.wrap(f"{res.what} {res.path}", res.text))
     if res.error:
-        lines.append(f"error: {res.error}")
+        lines.append("error:")
+        lines.append(fence.wrap("stderr", res.error))
     if res.hint:
         lines.append(f"hint: {res.hint}")
     return "\n".join(lines)
 
 
-def render_copy_pod(res: CopyPodResult) -> str:
+def render_copy_pod(res: CopyPodResult, fence: Fence) -> str:
     dbg = f", debugger {res.debugger}" if res.debugger else ""
     if res.dry_run:
         lines = [
@@ -267,13 +283,14 @@ def render_copy_pod(res: CopyPodResult) -> str:
     lines += [f"  - {c}" for c in res.changes] or ["  (none)"]
     lines += [f"warning: {w}" for w in res.warnings]
     if res.dry_run:
-        lines.append("manifest: " + json.dumps(res.manifest, separators=(",", ":")))
+        lines.append("manifest (built from the source pod's spec):")
+        lines.append(fence.wrap(f"manifest of {res.name}", json.dumps(res.manifest, separators=(",", ":"))))
         if res.kubectl:
             lines.append(f"kubectl equivalent: {res.kubectl}")
     return "\n".join(lines)
 
 
-def render_cleanup(res: CleanupResult) -> str:
+def render_cleanup(res: CleanupResult, fence: Fence) -> str:
     verb = "would delete" if res.dry_run else "deleted"
     lines = [
         f"{verb} {len(res.deleted)} pod(s) in {res.namespace}" + (": " + ", ".join(res.deleted) if res.deleted else "")
@@ -286,7 +303,7 @@ def render_cleanup(res: CleanupResult) -> str:
     return "\n".join(lines)
 
 
-def render_whoami(res: WhoamiResult) -> str:
+def render_whoami(res: WhoamiResult, fence: Fence) -> str:
     lines = [f"{res.user} on {res.server}" + (f" (groups: {', '.join(res.groups[:6])})" if res.groups else "")]
     allowed = [f"{c.permission} ({c.tool})" for c in res.checks if c.allowed]
     denied = [f"{c.permission} ({c.tool})" for c in res.checks if not c.allowed]
@@ -296,10 +313,11 @@ def render_whoami(res: WhoamiResult) -> str:
     mode = "read-only" if res.read_only else "preview-only" if res.preview_only else "read-write"
     confirm = "with user confirmation" if res.confirm else "without confirmation"
     lines.append(f"server policy: {mode}, {confirm}; profiles: {', '.join(res.profiles)}")
+    lines.append(f"secret values: {res.secret_masking}")
     return "\n".join(lines)
 
 
-def render_diagnose(res: DiagnoseResult) -> str:
+def render_diagnose(res: DiagnoseResult, fence: Fence) -> str:
     head = f"{res.target} in {res.namespace}: {len(res.pods)} pod(s) examined"
     if res.pod_security:
         head += f"; Pod Security enforce={res.pod_security}"
@@ -308,5 +326,7 @@ def render_diagnose(res: DiagnoseResult) -> str:
         where = "/".join(x for x in (f.pod, f.container) if x)
         lines.append(f"{i}. [{f.severity}] {f.title}" + (f" ({where})" if where else ""))
         lines.append(f"   evidence: {f.evidence}")
+        if f.excerpt:
+            lines.append(fence.wrap(f"{where or res.target}", f.excerpt))
         lines.append(f"   next: {f.next_step}")
     return "\n".join(lines)

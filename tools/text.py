@@ -1,4 +1,4 @@
-"""Untrusted text (logs, exec output, event messages): decode, strip, cap, delimit.
+"""Untrusted text (logs, exec output, messages): decode, strip, cap, and fence it off.
 
 Everything here is pure and total: any bytes or str in, a bounded printable str out.
 """
@@ -7,9 +7,23 @@ from __future__ import annotations
 
 import codecs
 import re
-from dataclasses import dataclass
+import secrets
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Final, Literal
 
-__all__ = ["Capped", "StreamCapture", "cap_text", "clean_text", "decode_bytes", "delimit", "one_line"]
+__all__ = [
+    "Capped",
+    "Fence",
+    "StreamCapture",
+    "cap_chars",
+    "cap_text",
+    "clean_text",
+    "decode_bytes",
+    "neutralize",
+    "one_line",
+]
 
 # CSI / OSC / other ESC sequences (ECMA-48), then any C0/C1 control except \t and \n.
 _ANSI = re.compile(
@@ -22,8 +36,11 @@ _ANSI = re.compile(
     """,
     re.VERBOSE,
 )
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
-REPLACEMENT = "\ufffd"
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+REPLACEMENT: Final = "\ufffd"
+FENCE_TAG: Final = "untrusted-output"
+# Our fence's name in any disguise: case, spaces, any dash or underscore between the words.
+_FENCE_LOOKALIKE = re.compile(r"untrusted[\s\W_]{0,4}output", re.IGNORECASE)
 
 
 def decode_bytes(data: bytes) -> str:
@@ -32,18 +49,53 @@ def decode_bytes(data: bytes) -> str:
 
 
 def clean_text(text: str) -> str:
-    """Drop terminal escape sequences, control and bidi-override characters; keep \\n and \\t."""
+    """Drop terminal escape sequences, control, zero-width and bidi characters; keep \\n and \\t."""
     text = text.replace("\r\n", "\n")
     text = _ANSI.sub("", text)
     return _CONTROL.sub("", text)
 
 
-def one_line(text: str, limit: int = 300) -> str:
-    """A cleaned single line (for event messages, waiting messages), capped at `limit` chars."""
+def one_line(text: str, limit: int | None = None) -> str:
+    """A cleaned single line; capped at `limit` chars only where the text is ours to cut."""
     flat = " ".join(clean_text(text).split())
-    if len(flat) <= limit:
-        return flat
-    return flat[: max(limit - 1, 0)] + "…"
+    return flat if limit is None else cap_chars(flat, limit)
+
+
+def cap_chars(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
+
+
+def neutralize(text: str) -> str:
+    """Disarm anything that imitates our fence (any case, spacing, dash, width or compatibility form).
+
+    The fast path leaves ordinary text untouched; a hit returns the NFKC form with each
+    look-alike replaced, so no payload can open, close or fake a fence.
+    """
+    if "untrusted" not in text.lower() and text.isascii():
+        return text
+    normal = unicodedata.normalize("NFKC", text)
+    if not _FENCE_LOOKALIKE.search(normal):
+        return text
+    return _FENCE_LOOKALIKE.sub("(fence text removed)", normal)
+
+
+@dataclass(frozen=True, slots=True)
+class Fence:
+    """Delimits untrusted text with a boundary token drawn per response.
+
+    The payload was read before the token existed and every fence look-alike in it is
+    neutralized (the output boundary does that to every string), so it can neither close
+    the block nor open one that claims another source.
+    """
+
+    token: str = field(default_factory=lambda: secrets.token_hex(4))
+
+    def wrap(self, label: str, body: str) -> str:
+        label = neutralize(label).replace('"', "'").replace("<", "(").replace(">", ")")
+        body = neutralize(body)
+        if body and not body.endswith("\n"):
+            body += "\n"
+        return f'<{FENCE_TAG} id="{self.token}" source="{label}">\n{body}</{FENCE_TAG} id="{self.token}">'
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,8 +105,8 @@ class Capped:
     omitted_bytes: int
 
 
-def cap_text(text: str, max_bytes: int, *, keep: str = "tail") -> Capped:
-    """Keep at most `max_bytes` UTF-8 bytes of `text`.
+def cap_text(text: str, max_bytes: int, *, keep: Literal["head", "tail", "both"] = "tail") -> Capped:
+    """Keep at most `max_bytes` UTF-8 bytes of `text` (call it on masked text only).
 
     keep="tail" keeps the end (logs: the newest lines matter), "head" keeps the start,
     "both" keeps the start and the end with a marker saying how much was cut.
@@ -81,52 +133,60 @@ def cap_text(text: str, max_bytes: int, *, keep: str = "tail") -> Capped:
     return Capped(head + marker + tail, True, omitted)
 
 
-def delimit(label: str, body: str) -> str:
-    """Wrap untrusted text so the model reads it as data, not instructions.
-
-    The closing tag cannot be forged from inside: any occurrence in the body is defanged.
-    """
-    tag = "untrusted-output"
-    label = label.replace('"', "'").replace("<", "(").replace(">", ")")
-    safe = body.replace(f"</{tag}", f"<\\/{tag}")
-    if safe and not safe.endswith("\n"):
-        safe += "\n"
-    return f'<{tag} source="{label}">\n{safe}</{tag}>'
+def _unmasked(text: str) -> tuple[str, int]:
+    return text, 0
 
 
 class StreamCapture:
-    """Bounded capture of a byte stream: the first and last `cap // 2` bytes, and the total.
+    """Bounded capture of a byte stream: its first and last bytes, and the total.
 
-    Memory stays O(cap) however much the stream carries.
+    Keeps `cap // 2` bytes at each end plus a margin, so masking can run on whole secrets
+    before the margins are cut (`text(mask)`). Memory stays O(cap) however much flows.
     """
+
+    MARGIN: Final = 8 * 1024
 
     def __init__(self, cap: int) -> None:
         self.cap = cap
         self.total = 0
+        self._head_max = cap // 2 + self.MARGIN
+        self._tail_max = cap - cap // 2 + self.MARGIN
         self._head = bytearray()
         self._tail = bytearray()
 
     def feed(self, data: bytes) -> None:
         self.total += len(data)
-        room = self.cap // 2 - len(self._head)
+        room = self._head_max - len(self._head)
         if room > 0:
             self._head += data[:room]
             data = data[room:]
         if data:
             self._tail += data
-            keep = self.cap - self.cap // 2
-            if len(self._tail) > keep:
-                del self._tail[: len(self._tail) - keep]
+            if len(self._tail) > self._tail_max:
+                del self._tail[: len(self._tail) - self._tail_max]
 
     @property
     def truncated(self) -> bool:
-        return self.total > len(self._head) + len(self._tail)
+        return self.total > self.cap
 
-    def text(self) -> str:
-        """Decoded, cleaned text; a marker says how many bytes were cut from the middle."""
-        if not self.truncated:
-            return clean_text(decode_bytes(bytes(self._head + self._tail)))
-        head = codecs.getincrementaldecoder("utf-8")("replace").decode(bytes(self._head), final=False)
-        tail = bytes(self._tail).lstrip(bytes(range(0x80, 0xC0)))  # no orphan continuation bytes
-        omitted = self.total - len(self._head) - len(self._tail)
-        return clean_text(head) + f"\n[… {omitted} bytes omitted …]\n" + clean_text(decode_bytes(tail))
+    def text(self, mask: Callable[[str], tuple[str, int]] | None = None) -> tuple[str, int]:
+        """Cleaned text, masked by `mask(text) -> (text, count)` before the cut; (text, masked count)."""
+        masker = mask or _unmasked
+        if not self.truncated:  # everything is still here, in order
+            return masker(clean_text(decode_bytes(bytes(self._head + self._tail))))
+        if self.total == len(self._head) + len(self._tail):  # nothing lost yet: one text, masked whole
+            whole, count = masker(clean_text(decode_bytes(bytes(self._head + self._tail))))
+            head_text, tail_text = whole, whole
+        else:
+            head_text, c1 = masker(
+                clean_text(codecs.getincrementaldecoder("utf-8")("replace").decode(bytes(self._head)))
+            )
+            tail_raw = bytes(self._tail).lstrip(bytes(range(0x80, 0xC0)))  # no orphan continuation bytes
+            tail_text, c2 = masker(clean_text(decode_bytes(tail_raw)))
+            count = c1 + c2
+        head = cap_text(head_text, self.cap // 2, keep="head").text
+        tail_bytes = tail_text.encode()[-(self.cap - self.cap // 2) :]
+        tail = tail_bytes.decode("utf-8", errors="ignore")
+        kept = len(head.encode()) + len(tail.encode())
+        omitted = max(self.total - kept, 0)
+        return head + f"\n[… {omitted} bytes omitted …]\n" + tail, count

@@ -1,22 +1,24 @@
-"""Bounded waits on a pod by watch (never by polling)."""
+"""Waiting on the cluster: bounded waits on a pod by watch (never by polling), and writes whose
+outcome is settled by re-reading the target when the connection broke mid-request."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
-from k8s_debug_mcp.tools.errors import Gone
-from k8s_debug_mcp.tools.gateway import KubeGateway
+from k8s_debug_mcp.tools.deps import Gateway
+from k8s_debug_mcp.tools.errors import ClusterUnavailable, ConnectionLost, Gone, OutcomeUnknown
+from k8s_debug_mcp.tools.kube import Json, Pod
 
-__all__ = ["wait_for_pod"]
+__all__ = ["settled", "wait_for_pod"]
 
 T = TypeVar("T")
-Json = Mapping[str, Any]
+REREAD_ATTEMPTS = 3
 
 
 async def wait_for_pod(
-    gateway: KubeGateway,
+    gateway: Gateway,
     namespace: str,
     name: str,
     pod: Json,
@@ -32,19 +34,53 @@ async def wait_for_pod(
     verdict = decide(pod)
     if verdict is not None:
         return verdict
-    rv = str((pod.get("metadata") or {}).get("resourceVersion") or "")
+    rv = Pod(pod).resource_version
     async with asyncio.timeout(timeout_s):
         while True:
             try:
                 async for current in gateway.watch_pod(namespace, name, resource_version=rv, timeout_s=timeout_s):
-                    rv = str((current.get("metadata") or {}).get("resourceVersion") or rv)
+                    rv = Pod(current).resource_version or rv
                     verdict = decide(current)
                     if verdict is not None:
                         return verdict
             except Gone:
                 # Our resourceVersion was compacted away: start again from the pod as it is now.
                 current = await gateway.get_pod(namespace, name)
-                rv = str((current.get("metadata") or {}).get("resourceVersion") or "")
+                rv = Pod(current).resource_version
                 verdict = decide(current)
                 if verdict is not None:
                     return verdict
+
+
+async def settled(
+    action: str,
+    write: Callable[[], Awaitable[Json]],
+    applied: Callable[[], Awaitable[Json | None]],
+) -> tuple[Json, bool]:
+    """Run a write; when the connection breaks mid-request, re-read the target to learn what happened.
+
+    Returns (the response, or the re-read object showing the change, and whether it was recovered
+    that way). Raises ClusterUnavailable (applied=False) when the re-read shows no change, and
+    OutcomeUnknown when the target cannot be re-read: never "failed" for a change that was made.
+    """
+    try:
+        return await write(), False
+    except ConnectionLost as lost:
+        for attempt in range(REREAD_ATTEMPTS):
+            try:
+                found = await applied()
+            except ClusterUnavailable:
+                await asyncio.sleep(0.2 * (attempt + 1))  # bounded: three short tries
+                continue
+            if found is not None:
+                return found, True
+            raise ClusterUnavailable(
+                f"{lost.message} The change was not applied (checked by re-reading the target).",
+                hint="retry when the API server is reachable.",
+                applied=False,
+            ) from None
+        raise OutcomeUnknown(
+            f"{action}: the connection broke mid-request and the target could not be re-read, so it is unknown "
+            "whether the change was applied.",
+            hint="check with pod_status before retrying (a retry with the same arguments reuses what exists).",
+        ) from None

@@ -51,10 +51,10 @@ async def test_missing_pod_is_not_found_with_the_api_message(gateway: KubeGatewa
 async def test_owner_chain_objects_are_readable(gateway: KubeGateway, seeded: Seeded) -> None:
     pod = await gateway.get_pod(seeded.namespace, seeded.slim_pod)
     ref = pod["metadata"]["ownerReferences"][0]
-    rs = await gateway.get_owner(seeded.namespace, ref["apiVersion"], ref["kind"], ref["name"])
+    rs = await gateway.get_object(seeded.namespace, ref["apiVersion"], ref["kind"], ref["name"])
     assert rs is not None
     assert rs["metadata"]["ownerReferences"][0]["kind"] == "Deployment"
-    assert await gateway.get_owner(seeded.namespace, "example.com/v1", "Widget", "x") is None
+    assert await gateway.get_object(seeded.namespace, "example.com/v1", "Widget", "x") is None
 
 
 async def test_a_bad_field_selector_is_reported_by_the_server(gateway: KubeGateway, namespace: str) -> None:

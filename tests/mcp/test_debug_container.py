@@ -13,10 +13,13 @@ from mcp import Client
 from mcp.types import CallToolResult
 
 from k8s_debug_mcp.server import Settings, build_server
+from k8s_debug_mcp.server.app import owner_key
+from k8s_debug_mcp.tools.debug_plan import plan_debug_container
 from k8s_debug_mcp.tools.errors import Invalid
 from k8s_debug_mcp.tools.gateway import KubeGateway, KubeSettings
+from k8s_debug_mcp.tools.kube import Pod
 from k8s_debug_mcp.tools.models import AddDebugContainerRequest
-from k8s_debug_mcp.tools.patches import plan_debug_container
+from k8s_debug_mcp.tools.ownership import Ownership
 from tests.conftest import Kube, Seeded, restricted_pod
 from tests.integration.test_gateway import restricted_kubeconfig
 from tests.mcp.util import data, text
@@ -92,14 +95,16 @@ async def test_a_retry_after_a_lost_response_does_not_duplicate(
 ) -> None:
     """The first attempt's PATCH reached the server but its answer never came back."""
     req = AddDebugContainerRequest(namespace=seeded.namespace, pod=seeded.slim_pod, target="app")
+    settings = make_settings(kubeconfig)
     gw = KubeGateway(KubeSettings(kubeconfig=kubeconfig))
     try:
-        pod = await gw.get_pod(seeded.namespace, seeded.slim_pod)
-        plan = plan_debug_container(pod, req, image="busybox:1.37", now=datetime.now(UTC))
+        pod = Pod(await gw.get_pod(seeded.namespace, seeded.slim_pod))
+        owner = Ownership(owner_key(settings))
+        plan = plan_debug_container(pod, req, image="busybox:1.37", now=datetime.now(UTC), owner=owner)
         await gw.patch_ephemeral_containers(seeded.namespace, seeded.slim_pod, plan.patch, dry_run=False)
     finally:
         await gw.close()
-    async with Client(build_server(make_settings(kubeconfig))) as client:
+    async with Client(build_server(settings)) as client:
         res = data(await add(client, namespace=seeded.namespace, pod=seeded.slim_pod, target="app"))
     assert res["reused"] is True
     assert res["container"] == plan.name

@@ -3,6 +3,8 @@ as `nobody`, so they prove the wire protocol, exit codes, stream separation, cap
 
 from __future__ import annotations
 
+import re
+
 import os
 import time
 from collections.abc import Callable
@@ -35,7 +37,9 @@ async def test_stdout_stderr_and_exit_code_come_back_separately(client: Client, 
     assert (sc["stdout"], sc["stderr"], sc["exit_code"]) == ("out\n", "err\n", 3)
     assert sc["container"] == debugger
     assert text(res).startswith(f"exit code 3 in {seeded.namespace}/{seeded.slim_pod} container {debugger}")
-    assert '<untrusted-output source="stdout, 4 bytes">\nout\n</untrusted-output>' in text(res)
+    assert re.search(
+        r'<untrusted-output id="(\w+)" source="stdout, 4 bytes">\nout\n</untrusted-output id="\1">', text(res)
+    )
 
 
 async def test_stdin_is_delivered_and_closed(client: Client, seeded: Seeded, debugger: str) -> None:

@@ -107,7 +107,23 @@ async def test_dry_runs_and_reads_need_no_confirmation(kubeconfig: str, seeded: 
     assert not read.is_error
 
 
-async def test_every_mutation_attempt_is_one_audit_line(kubeconfig: str, seeded: Seeded, tmp_path: Path) -> None:
+def audit_calls(log: Path) -> list[dict[str, Any]]:
+    """The audit log as calls: each call's intent, its request lines, and its outcome, in order."""
+    calls: dict[str, dict[str, Any]] = {}
+    for line in log.read_text().splitlines():
+        entry = json.loads(line)
+        call = calls.setdefault(entry["call"], {"requests": []})
+        if entry["phase"] == "request":
+            call["requests"].append(entry)
+        else:
+            assert entry["phase"] not in call, f"two {entry['phase']} lines for one call"
+            call[entry["phase"]] = entry
+    return list(calls.values())
+
+
+async def test_every_mutation_attempt_has_an_intent_and_an_outcome_line(
+    kubeconfig: str, seeded: Seeded, tmp_path: Path
+) -> None:
     log = tmp_path / "audit.jsonl"
     settings = server_settings(kubeconfig, log, denied_namespaces=["kube-*"])
     async with Client(build_server(settings)) as client:
@@ -119,17 +135,21 @@ async def test_every_mutation_attempt_is_one_audit_line(kubeconfig: str, seeded:
         await client.call_tool("copy_pod", {"namespace": seeded.namespace, "pod": seeded.slim_pod, "dry_run": True})
         await client.call_tool("cleanup", {"namespace": "kube-system"})
         await client.call_tool("list_pods", {"namespace": seeded.namespace})
-    lines = [json.loads(line) for line in log.read_text().splitlines()]
-    assert [(e["tool"], e["outcome"], e["dry_run"]) for e in lines] == [
+    calls = audit_calls(log)
+    assert [(c["intent"]["tool"], c["outcome"]["outcome"], c["intent"]["dry_run"]) for c in calls] == [
         ("add_debug_container", "ok", False),
         ("exec", "ok", False),
         ("copy_pod", "ok", True),
         ("cleanup", "PolicyDenied", False),
     ]
-    assert "refused by policy setting 'denied_namespaces'" in lines[3]["error"]
+    assert [c["outcome"]["applied"] for c in calls] == [True, True, None, None]
+    # Every API write had its request line (with the body's digest) before it was sent.
+    assert [len(c["requests"]) for c in calls] == [1, 1, 1, 0]
+    assert calls[2]["requests"][0]["dry_run"] is True
+    assert "refused by policy setting 'denied_namespaces'" in calls[3]["outcome"]["error"]
     assert "secret input" not in log.read_text()
-    assert lines[1]["args"]["stdin"].startswith("sha256:")
-    assert all(e["caller"] for e in lines)
+    assert calls[1]["intent"]["args"]["stdin"].startswith("sha256:")
+    assert all(line["caller"] for c in calls for line in (c["intent"], c["outcome"]))
 
 
 async def test_concurrent_mutations_never_interleave_audit_lines(
@@ -146,9 +166,10 @@ async def test_concurrent_mutations_never_interleave_audit_lines(
         ]
         results = await asyncio.gather(*calls)
     assert all(not r.is_error for r in results)
-    lines = log.read_text().splitlines()
-    assert len(lines) == 20
-    assert sorted(json.loads(line)["args"]["name"] for line in lines) == sorted(f"copy-{i}" for i in range(20))
+    audited = audit_calls(log)  # every line parses: none was interleaved with another
+    assert len(audited) == 20
+    assert sorted(c["intent"]["args"]["name"] for c in audited) == sorted(f"copy-{i}" for i in range(20))
+    assert all(c["outcome"]["outcome"] == "ok" and len(c["requests"]) == 1 for c in audited)
 
 
 async def test_a_broken_audit_log_refuses_mutations(kubeconfig: str, seeded: Seeded, tmp_path: Path) -> None:
@@ -227,7 +248,11 @@ async def test_whoami_lists_what_a_restricted_identity_may_do(
     assert sc["user"] == f"system:serviceaccount:{seeded.namespace}:reader"
     allowed = {c["permission"] for c in sc["checks"] if c["allowed"]}
     assert allowed == {"list pods", "get pods"}
-    assert "RBAC denies: list events (pod_status), get pods/log (pod_logs)" in text(res)
+    body = text(res)
+    assert "RBAC denies: " in body
+    assert "get pods/log (diagnose, pod_logs)" in body
+    assert "list events (diagnose, pod_status)" in body
+    assert "patch pods/ephemeralcontainers (add_debug_container)" in body
 
 
 async def test_cluster_admin_may_do_the_whole_workflow(client: Client, seeded: Seeded) -> None:

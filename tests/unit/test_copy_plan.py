@@ -5,9 +5,10 @@ from typing import Any
 
 import pytest
 
+from k8s_debug_mcp.tools.copy_plan import plan_pod_copy
 from k8s_debug_mcp.tools.errors import InvalidTarget
+from k8s_debug_mcp.tools.kube import Pod
 from k8s_debug_mcp.tools.models import CopyPodRequest
-from k8s_debug_mcp.tools.patches import plan_pod_copy
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -49,13 +50,14 @@ def source() -> dict[str, Any]:
 
 def plan(**kw: Any) -> Any:
     req = CopyPodRequest(namespace="ns", pod="slim-7d9-abcde", **kw)
-    return plan_pod_copy(source(), req, image="busybox:1.37", now=NOW, suffix=lambda: "x2b4z")
+    return plan_pod_copy(Pod(source()), req, image="busybox:1.37", now=NOW, owner=None, suffix=lambda: "x2b4z")
 
 
 def test_default_copy_manifest_snapshot() -> None:
     p = plan()
     assert p.name == "slim-7d9-abcde-debug-x2b4z"
-    assert p.debugger == "debugger-x2b4z"
+    assert p.debugger is not None
+    assert p.debugger["name"] == "debugger-x2b4z"
     assert p.manifest == {
         "apiVersion": "v1",
         "kind": "Pod",
@@ -67,6 +69,7 @@ def test_default_copy_manifest_snapshot() -> None:
                 "k8s-debug-mcp/source-pod": "slim-7d9-abcde",
                 "k8s-debug-mcp/created-at": "2026-11-27T12:00:00Z",
                 "k8s-debug-mcp/expires-at": "2026-11-27T13:00:00Z",
+                "k8s-debug-mcp/debugger": "debugger-x2b4z",
             },
         },
         "spec": {

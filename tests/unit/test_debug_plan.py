@@ -5,9 +5,10 @@ from typing import Any
 
 import pytest
 
+from k8s_debug_mcp.tools.debug_plan import merge_container, plan_debug_container
 from k8s_debug_mcp.tools.errors import InvalidTarget
+from k8s_debug_mcp.tools.kube import Pod
 from k8s_debug_mcp.tools.models import AddDebugContainerRequest
-from k8s_debug_mcp.tools.patches import merge_container, plan_debug_container
 from k8s_debug_mcp.tools.profiles import apply_profile
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -45,7 +46,9 @@ def req(**kw: Any) -> AddDebugContainerRequest:
 
 
 def plan(pod: dict[str, Any] | None = None, **kw: Any) -> Any:
-    return plan_debug_container(pod or slim_pod(), req(**kw), image=IMAGE, now=NOW, suffix=lambda: "x2b4z")
+    return plan_debug_container(
+        Pod(pod or slim_pod()), req(**kw), image=IMAGE, now=NOW, owner=None, suffix=lambda: "x2b4z"
+    )
 
 
 # kubectl profiles.go, ephemeral style, field by field.
@@ -148,14 +151,20 @@ def test_existing_ephemeral_containers_keep_their_order_in_the_patch() -> None:
 def test_generated_names_are_redrawn_until_unique_across_all_three_lists() -> None:
     pod = slim_pod(initContainers=[{"name": "debugger-aaaaa"}], ephemeralContainers=[{"name": "debugger-bbbbb"}])
     draws = iter(["aaaaa", "bbbbb", "ccccc"])
-    p = plan_debug_container(pod, req(), image=IMAGE, now=NOW, suffix=lambda: next(draws))
+    p = plan_debug_container(Pod(pod), req(), image=IMAGE, now=NOW, owner=None, suffix=lambda: next(draws))
     assert p.name == "debugger-ccccc"
 
 
 def test_the_same_debugger_asked_twice_has_the_same_key_whatever_its_name_or_ttl() -> None:
-    a = plan_debug_container(slim_pod(), req(target="app"), image=IMAGE, now=NOW, suffix=lambda: "aaaaa")
-    b = plan_debug_container(slim_pod(), req(target="app", ttl_seconds=600), image=IMAGE, now=NOW, suffix=lambda: "b")
-    c = plan_debug_container(slim_pod(), req(target="sidecar"), image=IMAGE, now=NOW, suffix=lambda: "aaaaa")
+    a = plan_debug_container(
+        Pod(slim_pod()), req(target="app"), image=IMAGE, now=NOW, owner=None, suffix=lambda: "aaaaa"
+    )
+    b = plan_debug_container(
+        Pod(slim_pod()), req(target="app", ttl_seconds=600), image=IMAGE, now=NOW, owner=None, suffix=lambda: "b"
+    )
+    c = plan_debug_container(
+        Pod(slim_pod()), req(target="sidecar"), image=IMAGE, now=NOW, owner=None, suffix=lambda: "aaaaa"
+    )
     assert a.key == b.key
     assert a.key != c.key
 

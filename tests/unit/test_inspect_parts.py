@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from k8s_debug_mcp.tools.inspect import parse_ps
+from k8s_debug_mcp.tools.inspection import parse_ps
 from k8s_debug_mcp.tools.models import InspectRequest
 
 

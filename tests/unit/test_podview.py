@@ -5,7 +5,8 @@ from typing import Any
 
 import pytest
 
-from k8s_debug_mcp.tools.podview import container_entries, format_age, parse_time, summarize_pod
+from k8s_debug_mcp.tools.kube import Pod, format_age, parse_time
+from k8s_debug_mcp.tools.podview import summarize_pod
 
 NOW = datetime(2026, 11, 27, 12, 0, 0, tzinfo=UTC)
 
@@ -189,7 +190,7 @@ def test_garbage_input_never_raises() -> None:
 def test_container_entries_pair_spec_and_status_for_all_three_kinds() -> None:
     p = pod(init=[{"name": "i"}], statuses=[running("app")])
     p["spec"]["ephemeralContainers"] = [{"name": "debugger-abcde", "targetContainerName": "app"}]
-    kinds = [(k, c["name"], bool(s)) for k, c, s in container_entries(p)]
+    kinds = [(c.kind, c.name, c.has_status) for c in Pod(p).containers()]
     assert kinds == [("init", "i", False), ("regular", "app", True), ("ephemeral", "debugger-abcde", False)]
 
 

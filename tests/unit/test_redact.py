@@ -4,7 +4,9 @@ from typing import Any
 
 import pytest
 
-from k8s_debug_mcp.tools.redact import mask_pod_env, mask_text
+from k8s_debug_mcp.tools.boundary import sanitize
+from k8s_debug_mcp.tools.models import Result
+from k8s_debug_mcp.tools.redact import Masker, mask_text
 
 SECRETS = [
     ("Authorization: Bearer abcdefghijklmnop", "Authorization: Bearer [masked]"),
@@ -36,6 +38,10 @@ def test_ordinary_lines_are_left_alone(line: str) -> None:
     assert mask_text(line) == (line, 0)
 
 
+class Shown(Result):
+    manifest: dict[str, object]
+
+
 def test_pod_env_values_with_secret_names_are_masked_for_display_only() -> None:
     pod: dict[str, Any] = {
         "spec": {
@@ -51,8 +57,8 @@ def test_pod_env_values_with_secret_names_are_masked_for_display_only() -> None:
             ]
         }
     }
-    shown, count = mask_pod_env(pod)
-    env = shown["spec"]["containers"][0]["env"]
+    shown, count = sanitize(Shown(manifest=pod), Masker())
+    env: Any = shown.manifest["spec"]["containers"][0]["env"]  # type: ignore[index]
     assert count == 1
     assert env[0] == {"name": "DB_PASSWORD", "value": "[masked]"}
     assert env[1]["valueFrom"]["secretKeyRef"]["name"] == "s"

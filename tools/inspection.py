@@ -5,11 +5,10 @@ Built on exec with fixed argv (busybox ps, ls, head); nothing is interpolated in
 
 from __future__ import annotations
 
+from k8s_debug_mcp.tools.commands import exec_command
+from k8s_debug_mcp.tools.deps import Deps
 from k8s_debug_mcp.tools.errors import InvalidRequest
-from k8s_debug_mcp.tools.exec import exec_command
-from k8s_debug_mcp.tools.gateway import KubeGateway
 from k8s_debug_mcp.tools.models import ExecRequest, InspectRequest, InspectResult, ProcessRow
-from k8s_debug_mcp.tools.policy import Policy
 
 __all__ = ["inspect", "parse_ps"]
 
@@ -30,7 +29,7 @@ def parse_ps(output: str) -> list[ProcessRow]:
     return rows
 
 
-async def inspect(req: InspectRequest, *, gateway: KubeGateway, policy: Policy) -> InspectResult:
+async def inspect(req: InspectRequest, deps: Deps) -> InspectResult:
     path: str | None = None
     if req.what == "processes":
         argv = ["ps", "-o", "pid,user,args"]
@@ -48,8 +47,7 @@ async def inspect(req: InspectRequest, *, gateway: KubeGateway, policy: Policy) 
             timeout_seconds=30,
             max_output_bytes=req.max_bytes + 1,
         ),
-        gateway=gateway,
-        policy=policy,
+        deps,
     )
     hint = res.hint
     if "permission denied" in res.stderr.lower():

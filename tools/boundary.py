@@ -1,0 +1,110 @@
+"""The output boundary: every string of a result passes here before anyone reads it.
+
+`sanitize(result, masker)` walks a result model (and any dict, list or nested model in it)
+and, for every string: strips control characters, masks secrets (shapes and the exact
+values the masker knows), disarms fence look-alikes, and only then caps it to its field's
+limit — mask, then cap, never the other way round. Env entries and argv flags that name a
+secret have their values masked whatever the value looks like.
+
+The registry applies it to the whole result of every tool (structured content and the
+text rendered from it), to previews, resources and error messages; tool code cannot skip it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final, TypeVar
+
+from pydantic import BaseModel
+
+from k8s_debug_mcp.tools.redact import MASK, Masker, is_secret_flag, is_secret_name
+from k8s_debug_mcp.tools.text import cap_chars, clean_text, neutralize
+
+__all__ = ["DEFAULT_CAP", "NESTED_CAP", "Cap", "Sanitized", "sanitize", "sanitize_text"]
+
+M = TypeVar("M", bound=BaseModel)
+
+DEFAULT_CAP: Final = 2000
+"""Characters kept of a string field that declares no cap of its own."""
+NESTED_CAP: Final = 8192
+"""Characters kept of a string inside a dict field (manifests, patches)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Cap:
+    """Field metadata: `Annotated[str, Cap(n)]` keeps up to n characters (after masking)."""
+
+    chars: int
+
+
+@dataclass
+class Sanitized:
+    masked: int = 0
+
+
+def sanitize_text(value: str, masker: Masker, *, cap: int = DEFAULT_CAP, tally: Sanitized | None = None) -> str:
+    cleaned = clean_text(value)
+    masked, count = masker.mask(cleaned)
+    if tally is not None:
+        tally.masked += count
+    return cap_chars(neutralize(masked), cap)
+
+
+def _walk(value: object, masker: Masker, cap: int, tally: Sanitized) -> object:
+    if isinstance(value, str):
+        return sanitize_text(value, masker, cap=cap, tally=tally)
+    if isinstance(value, BaseModel):
+        return _model(value, masker, tally)
+    if isinstance(value, dict):
+        out: dict[object, object] = {}
+        secret_entry = isinstance(value.get("name"), str) and is_secret_name(value["name"])
+        for key, item in value.items():
+            if secret_entry and key == "value" and isinstance(item, str) and item and item != MASK:
+                tally.masked += 1
+                out[key] = MASK
+            else:
+                out[key] = _walk(item, masker, cap, tally)
+        return out
+    if isinstance(value, list | tuple):
+        items = list(value)
+        out_list: list[object] = []
+        mask_next = False
+        for item in items:
+            if mask_next and isinstance(item, str) and item != MASK:
+                tally.masked += 1
+                out_list.append(MASK)
+                mask_next = False
+                continue
+            mask_next = isinstance(item, str) and is_secret_flag(item)
+            out_list.append(_walk(item, masker, cap, tally))
+        return out_list if isinstance(value, list) else tuple(out_list)
+    return value
+
+
+def _field_cap(model: type[BaseModel], name: str) -> int:
+    for meta in model.model_fields[name].metadata:
+        if isinstance(meta, Cap):
+            return meta.chars
+    return DEFAULT_CAP
+
+
+def _model(model: M, masker: Masker, tally: Sanitized) -> M:
+    update: dict[str, object] = {}
+    cls = type(model)
+    for name in cls.model_fields:
+        value = getattr(model, name)
+        if value is None or isinstance(value, bool | int | float):
+            continue
+        cap = _field_cap(cls, name)
+        if isinstance(value, dict):
+            cap = NESTED_CAP if cap == DEFAULT_CAP else cap
+        new = _walk(value, masker, cap, tally)
+        if new != value:
+            update[name] = new
+    return model.model_copy(update=update) if update else model
+
+
+def sanitize(model: M, masker: Masker) -> tuple[M, int]:
+    """The model with every string cleaned, masked, disarmed and capped; and how many secrets were masked."""
+    tally = Sanitized()
+    return _model(model, masker, tally), tally.masked
