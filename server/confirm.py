@@ -28,8 +28,11 @@ if TYPE_CHECKING:
 
 __all__ = ["Approval", "Ctx", "Gate", "PlanStore", "args_digest", "caller_of", "supports_elicitation"]
 
-Ctx: TypeAlias = "Context[AppContext, Any]"
-"""A tool call's context: the lifespan's AppContext, any request type."""
+if TYPE_CHECKING:
+    Ctx: TypeAlias = Context[AppContext, Any]
+    """A tool call's context: the lifespan's AppContext, any request type."""
+else:
+    Ctx = Context  # the SDK finds the context parameter by this class at run time
 Arguments = dict[str, object]
 """Tool arguments as the client sent them."""
 
