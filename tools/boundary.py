@@ -12,6 +12,7 @@ text rendered from it), to previews, resources and error messages; tool code can
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Final, TypeVar
 
@@ -50,8 +51,23 @@ def sanitize_text(value: str, masker: Masker, *, cap: int = DEFAULT_CAP, tally: 
     return cap_chars(neutralize(masked), cap)
 
 
+def _embedded_json(value: str) -> object | None:
+    """A string that holds a JSON document (e.g. kubectl's last-applied-configuration annotation)."""
+    head = value.lstrip()[:1]
+    if head not in ("{", "[") or len(value) > 1_000_000:
+        return None
+    try:
+        parsed: object = json.loads(value)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict | list) else None
+
+
 def _walk(value: object, masker: Masker, cap: int, tally: Sanitized) -> object:
     if isinstance(value, str):
+        embedded = _embedded_json(value)
+        if embedded is not None:  # walk its structure: env entries and argv flags are masked there too
+            value = json.dumps(_walk(embedded, masker, cap, tally), separators=(",", ":"))
         return sanitize_text(value, masker, cap=cap, tally=tally)
     if isinstance(value, BaseModel):
         return _model(value, masker, tally)

@@ -84,7 +84,7 @@ def _replace(match: re.Match[str]) -> str:
 _KEYWORD: Final = re.compile(rf"(?i)(?:{_NAME_WORDS})")
 _IDENT: Final = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 _VALUE: Final = re.compile(r"""(?!\[masked\])[^\s"',;}{\]\[)(<>]{4,}""")
-_FLAG_VALUE: Final = re.compile(r"(?!\[masked\])(?!-)\S{3,}")
+_FLAG_VALUE: Final = re.compile(r"(?!\[masked\])(?!-)[^\s\"',\]\[]{3,}")
 _NAME_SPAN: Final = 40
 
 
@@ -111,11 +111,12 @@ def _keyed_value(text: str, start: int, end: int) -> tuple[int, int] | None:
         i -= 1
     if text[i : i + 1] != "-" or (i > 0 and (text[i - 1].isalnum() or text[i - 1] in "_-")):
         return None
-    if j >= len(text) or text[j] not in " \t":
-        return None
+    # The value follows a space, or a JSON/list separator: `--password x`, `"--password", "x"`.
     k = j
-    while k < len(text) and text[k] in " \t":
+    while k < len(text) and k - j < 6 and text[k] in " \t\"',":
         k += 1
+    if k == j:
+        return None
     m = _FLAG_VALUE.match(text, k)
     return (m.start(), m.end()) if m else None
 
