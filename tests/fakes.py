@@ -12,7 +12,6 @@ import copy
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import cast
 
 from k8s_debug_mcp.tools.deps import Gateway, OutputSink
 from k8s_debug_mcp.tools.errors import Forbidden, NotFound
@@ -193,5 +192,4 @@ class FakeGateway:
 
 def as_gateway(fake: FakeGateway) -> Gateway:
     """The fake, typed as the protocol (mypy checks that it implements it)."""
-    gateway: Gateway = fake
-    return cast(Gateway, gateway)
+    return fake

@@ -212,7 +212,7 @@ async def test_no_planted_secret_or_forged_fence_reaches_the_model(
     for label, blob in places.items():
         for secret in PLANTED + FRAGMENTS:
             assert secret not in blob, f"{secret!r} leaked through {label}"
-    for label, res in results.items():
+    for res in results.values():
         fences_are_ours(text(res))
     fences_are_ours(resource_text)
     assert len(places) >= 20

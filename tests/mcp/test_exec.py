@@ -3,9 +3,8 @@ as `nobody`, so they prove the wire protocol, exit codes, stream separation, cap
 
 from __future__ import annotations
 
-import re
-
 import os
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path

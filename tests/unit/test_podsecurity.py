@@ -78,7 +78,7 @@ def container(sc: dict[str, Any] | None) -> dict[str, Any]:
 def test_each_rule_under_each_allowed_profile(
     case: str, sc: dict[str, Any] | None, admitted: set[str], profile: str
 ) -> None:
-    policy = Policy(profiles=(profile,))  # type: ignore[arg-type]
+    policy = Policy(profiles=(profile,))
     if profile in admitted:
         policy.check_profile(profile, container(sc), {})  # type: ignore[arg-type]
     else:
@@ -91,7 +91,7 @@ def test_pod_level_settings_count_where_the_standard_lets_the_pod_decide() -> No
     inherits = {k: v for k, v in RESTRICTED_SC.items() if k not in ("runAsNonRoot", "seccompProfile")}
     pod_sc = {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
     restricted.check_profile("restricted", container(inherits), pod_sc)
-    with pytest.raises(PolicyDenied, match="pod securityContext.runAsUser: 0"):
+    with pytest.raises(PolicyDenied, match=r"pod securityContext\.runAsUser: 0"):
         restricted.check_profile("restricted", container(RESTRICTED_SC), {"runAsUser": 0})
     with pytest.raises(PolicyDenied, match="Unconfined"):
         Policy().check_profile("general", container(None), {"seccompProfile": {"type": "Unconfined"}})

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Literal
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -81,7 +83,7 @@ def test_one_line_flattens_and_caps() -> None:
 
 
 @given(st.binary(max_size=2000), st.integers(min_value=1, max_value=500), st.sampled_from(["head", "tail", "both"]))
-def test_any_bytes_come_out_printable_and_bounded(data: bytes, cap: int, keep: str) -> None:
+def test_any_bytes_come_out_printable_and_bounded(data: bytes, cap: int, keep: Literal["head", "tail", "both"]) -> None:
     text = cap_text(clean_text(decode_bytes(data)), cap, keep=keep).text
     marker = 64 if keep == "both" else 0
     assert len(text.encode()) <= cap + marker
