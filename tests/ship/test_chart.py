@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.ship.conftest import CHART, PLAYGROUND_VALUES
+from tests.ship.conftest import BUILD_TIMEOUT_S, CHART, PLAYGROUND_VALUES
 
-pytestmark = pytest.mark.chart
+# The first test builds helm (minutes on a cold machine): the build's time, not the default 300 s.
+pytestmark = [pytest.mark.chart, pytest.mark.timeout(BUILD_TIMEOUT_S)]
 
 READ_ONLY_RULES = [
     {"apiGroups": [""], "resources": ["pods", "pods/log", "events"], "verbs": ["get", "list", "watch"]},

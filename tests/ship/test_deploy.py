@@ -34,7 +34,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from tests.conftest import Kube, Seeded
 from tests.realnode.conftest import real_node  # noqa: F401 - the fixture, for this module
-from tests.ship.conftest import CHART, PLAYGROUND_VALUES, REPORT
+from tests.ship.conftest import BUILD_TIMEOUT_S, CHART, PLAYGROUND_VALUES, REPORT
 
 pytestmark = [
     pytest.mark.cluster,
@@ -43,6 +43,7 @@ pytestmark = [
     pytest.mark.image,
     pytest.mark.chart,
     pytest.mark.anyio,
+    pytest.mark.timeout(BUILD_TIMEOUT_S),  # may build helm and the image first
 ]
 
 CACHE = Path.home() / ".cache" / "k8s-debug-mcp"

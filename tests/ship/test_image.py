@@ -17,9 +17,10 @@ from typing import Any
 import pytest
 from mcp import Client, StdioServerParameters
 
-from tests.ship.conftest import REPORT, ROOT
+from tests.ship.conftest import BUILD_TIMEOUT_S, REPORT, ROOT
 
-pytestmark = [pytest.mark.image, pytest.mark.anyio]
+# The first test builds the image (minutes on a cold machine): the build's time, not the default 300 s.
+pytestmark = [pytest.mark.image, pytest.mark.anyio, pytest.mark.timeout(BUILD_TIMEOUT_S)]
 
 TOOLS = {
     "diagnose",
@@ -68,7 +69,7 @@ def stdio(image: str, *server_args: str, volumes: tuple[str, ...] = ()) -> Stdio
 @pytest.mark.parametrize("mode", ["legacy", "auto"])
 async def test_the_image_speaks_mcp_over_stdio(image: str, mode: str) -> None:
     """initialize (legacy: the handshake; auto: server/discover) and tools/list, from the image."""
-    async with Client(stdio(image), mode=mode) as client:  # type: ignore[arg-type]
+    async with Client(stdio(image), mode=mode) as client:
         assert client.server_info is not None
         assert client.server_info.name == "k8s-debug-mcp"
         assert client.server_info.version == VERSION
