@@ -1,0 +1,260 @@
+"""End to end in the cluster: the image built by scripts/build-image is imported into the real
+node's containerd, the chart is installed with `helm install --wait` (playground values: host
+network on the real node, the API server's loopback address for the in-cluster config), and
+the seed scenario runs through the in-cluster server over streamable HTTP on 127.0.0.1 with
+the `mcp` client: tools/list, list_pods, diagnose of a crash-looping Deployment, and a write
+that the read-only RBAC preset refuses, naming the missing permission. Then the debugger
+preset (a `helm upgrade`) lets the same write through as a server-side dry run.
+
+Probes (/healthz, /readyz) answer without the token; metrics answer on their own port.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx2
+import pytest
+import yaml
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+
+from tests.conftest import Kube, Seeded
+from tests.realnode.conftest import real_node  # noqa: F401 - the fixture, for this module
+from tests.ship.conftest import BUILD_TIMEOUT_S, CHART, PLAYGROUND_VALUES, REPORT
+
+pytestmark = [
+    pytest.mark.cluster,
+    pytest.mark.realnode,
+    pytest.mark.deploy,
+    pytest.mark.image,
+    pytest.mark.chart,
+    pytest.mark.anyio,
+    pytest.mark.timeout(BUILD_TIMEOUT_S),  # may build helm and the image first
+]
+
+CACHE = Path.home() / ".cache" / "k8s-debug-mcp"
+RELEASE = "mcp"
+INSTALL_TIMEOUT = "180s"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def ctr(*args: str, timeout: float = 300) -> str:
+    """ctr against the real node's containerd (scripts/cluster.d/realnode/lib.sh: its socket)."""
+    sock = Path(os.environ.get("K8S_DEBUG_MCP_CACHE") or CACHE) / "realnode" / "containerd.sock"
+    for _ in range(3):
+        proc = subprocess.run(
+            ["ctr", "--address", str(sock), "-n", "k8s.io", *args], capture_output=True, text=True, timeout=timeout
+        )
+        if proc.returncode >= 0:
+            break
+        # Killed: `scripts/cluster up` restarting the real node ends every process naming its
+        # socket. Wait until containerd answers again, then repeat (the command is idempotent).
+        deadline = time.monotonic() + 120
+        while subprocess.run(["ctr", "--address", str(sock), "version"], capture_output=True).returncode != 0:
+            assert time.monotonic() < deadline, "the real node's containerd did not come back"
+            time.sleep(1)
+    assert proc.returncode == 0, f"ctr {' '.join(args)} ({proc.returncode}): {proc.stderr}"
+    return proc.stdout
+
+
+@pytest.fixture(scope="module")
+def node_image(image: str, real_node: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:  # noqa: F811
+    """The image, imported into the real node's containerd (never pulled: pullPolicy Never)."""
+    archive = tmp_path_factory.mktemp("image") / "image.tar"
+    started = time.monotonic()
+    subprocess.run(
+        ["podman", "save", "--quiet", "--format", "docker-archive", "--output", str(archive), image],
+        check=True,
+        timeout=300,
+    )
+    ctr("images", "import", str(archive))
+    assert image in ctr("images", "ls", "-q").split()
+    REPORT.append(f"imported {image} into {real_node}'s containerd in {time.monotonic() - started:.1f}s")
+    archive.unlink()
+    yield image
+    # Each build has its own tag: drop it again so the node does not collect images.
+    with contextlib.suppress(AssertionError):
+        ctr("images", "rm", image)
+
+
+@dataclass(frozen=True)
+class Release:
+    namespace: str
+    url: str
+    token: str
+    health: str
+    metrics: str
+
+
+def helm_run(helm: str, kube: Kube, *args: str, timeout: float = 300) -> str:
+    proc = subprocess.run(
+        [helm, "--kubeconfig", kube.kubeconfig, *args], capture_output=True, text=True, timeout=timeout
+    )
+    assert proc.returncode == 0, f"helm {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}"
+    return proc.stdout
+
+
+def api_server_port(kubeconfig: str) -> str:
+    config = yaml.safe_load(Path(kubeconfig).read_text())
+    server = config["clusters"][0]["cluster"]["server"]
+    parts = urlsplit(server)
+    assert parts.hostname == "127.0.0.1", server
+    return str(parts.port)
+
+
+def pod_diagnostics(kube: Kube, namespace: str) -> str:
+    return "\n".join(
+        [
+            kube.run("get", "pods", "-n", namespace, "-o", "wide", check=False),
+            kube.run("get", "events", "-n", namespace, "--sort-by=.lastTimestamp", check=False),
+            kube.run("logs", "-n", namespace, f"deploy/{RELEASE}-k8s-debug-mcp", "--tail=40", check=False),
+        ]
+    )
+
+
+@pytest.fixture
+def release(helm: str, kube: Kube, seeded: Seeded, node_image: str) -> Iterator[Release]:
+    """The chart installed (read-only preset) in the seeded namespace, ready."""
+    namespace = seeded.namespace
+    port, metrics_port = free_port(), free_port()  # the pod shares the host's network: no clashes
+    repository, tag = node_image.rsplit(":", 1)
+    started = time.monotonic()
+    try:
+        helm_run(
+            helm,
+            kube,
+            "install",
+            RELEASE,
+            str(CHART),
+            "--namespace",
+            namespace,
+            "--values",
+            str(PLAYGROUND_VALUES),
+            "--set",
+            f"image.repository={repository}",
+            "--set",
+            f"image.tag={tag}",
+            "--set",
+            f"apiServerOverride.port={api_server_port(kube.kubeconfig)}",
+            "--set",
+            f"server.port={port}",
+            "--set",
+            f"metrics.port={metrics_port}",
+            "--set",
+            "rbac.preset=read-only",
+            "--wait",
+            "--timeout",
+            INSTALL_TIMEOUT,
+        )
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{pod_diagnostics(kube, namespace)}") from None
+    REPORT.append(f"helm install --wait (read-only preset) ready in {time.monotonic() - started:.1f}s")
+    secret = kube.get(namespace, "secret", f"{RELEASE}-k8s-debug-mcp-token")
+    token = base64.b64decode(secret["data"]["token"]).decode()
+    try:
+        yield Release(
+            namespace=namespace,
+            url=f"http://127.0.0.1:{port}/mcp",
+            token=token,
+            health=f"http://127.0.0.1:{port}",
+            metrics=f"http://127.0.0.1:{metrics_port}/metrics",
+        )
+    finally:
+        helm_run(helm, kube, "uninstall", RELEASE, "--namespace", namespace, "--wait", "--timeout", "120s")
+
+
+def get(url: str, token: str | None = None) -> tuple[int, str]:
+    req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return int(resp.status), resp.read().decode()
+    except urllib.error.HTTPError as exc:
+        return int(exc.code), exc.read().decode()
+
+
+@contextlib.asynccontextmanager
+async def connect(rel: Release) -> AsyncIterator[Client]:
+    headers = {"Authorization": f"Bearer {rel.token}"}
+    timeout = httpx2.Timeout(30.0, read=120.0)
+    async with (
+        httpx2.AsyncClient(headers=headers, timeout=timeout) as http,
+        Client(streamable_http_client(rel.url, http_client=http)) as client,
+    ):
+        yield client
+
+
+def text_of(result: Any) -> str:
+    return "\n".join(getattr(block, "text", "") for block in result.content)
+
+
+async def test_the_chart_runs_the_seed_scenario_in_the_cluster(
+    release: Release, seeded: Seeded, kube: Kube, helm: str
+) -> None:
+    ns = release.namespace
+    # Probes without the token; everything else needs it.
+    assert get(f"{release.health}/healthz") == (200, '{"status": "ok"}')
+    assert get(f"{release.health}/readyz") == (200, '{"status": "ready"}')
+    assert get(release.url)[0] == 401
+
+    async with connect(release) as client:
+        assert client.server_info is not None
+        assert client.server_info.name == "k8s-debug-mcp"
+        tools = {t.name for t in (await client.list_tools()).tools}
+        assert {"list_pods", "diagnose", "add_debug_container", "copy_pod"} <= tools  # not --read-only
+
+        pods = await client.call_tool("list_pods", {"namespace": ns})
+        assert not pods.is_error, text_of(pods)
+        assert pods.structured_content is not None
+        names = {p["name"] for p in pods.structured_content["pods"]}
+        assert {seeded.slim_pod, seeded.crash_pod} <= names
+
+        diag = await client.call_tool("diagnose", {"namespace": ns, "name": "slim-crash"})
+        assert not diag.is_error, text_of(diag)
+        assert diag.structured_content is not None
+        assert diag.structured_content["target"] == "Deployment/slim-crash"
+        assert diag.structured_content["findings"][0]["title"] == "crash loop"
+
+        # The read-only preset: the write is refused, naming the permission RBAC lacks (the server
+        # asks the API server first; a server-side dry run would need the same RBAC anyway).
+        refused = await client.call_tool(
+            "add_debug_container", {"namespace": ns, "pod": seeded.slim_pod, "target": "app", "dry_run": True}
+        )
+        assert refused.is_error
+        message = text_of(refused)
+        assert f"may not patch pods/ephemeralcontainers in namespace {ns}" in message, message
+
+    # The debugger preset: only the Role changes (no new pod); the same write now passes.
+    helm_run(helm, kube, "upgrade", RELEASE, str(CHART), "--namespace", ns, "--reuse-values", "--set",
+             "rbac.preset=debugger", "--wait", "--timeout", INSTALL_TIMEOUT)  # fmt: skip
+    async with connect(release) as client:
+        allowed = await client.call_tool(
+            "add_debug_container", {"namespace": ns, "pod": seeded.slim_pod, "target": "app", "dry_run": True}
+        )
+        assert not allowed.is_error, text_of(allowed)
+
+    status, metrics = get(release.metrics)
+    assert status == 200
+    assert "k8s_debug_mcp_ready 1.0" in metrics
+    for family in ("tool_calls_total", "tool_call_duration_seconds", "refusals_total", "kube_api_errors_total"):
+        assert f"# TYPE k8s_debug_mcp_{family} " in metrics
+    role = kube.get(ns, "role", f"{RELEASE}-k8s-debug-mcp")
+    REPORT.append(f"in-cluster seed scenario ok; debugger Role rules: {json.dumps(role['rules'])}")
