@@ -50,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--log-level", choices=["debug", "info", "warning", "error"], default=None)
     p.add_argument("--debug-image", default=None, help="default debug image")
     p.add_argument("--audit-log", default=None, help="append-only JSONL audit file of every mutation attempt")
+    p.add_argument("--metrics-port", type=int, default=None, help="Prometheus /metrics port (streamable HTTP)")
+    p.add_argument("--metrics-host", default=None, help="metrics bind address (default: --host)")
     p.add_argument("--http-token-file", default=None, help="file holding the bearer token HTTP clients must send")
     p.add_argument("--owner-key-file", default=None, help="file holding the key that proves what this server made")
     g = p.add_argument_group("policy (also the [policy] table of --config)")
@@ -89,6 +91,8 @@ def _flags(args: argparse.Namespace) -> dict[str, object]:
             "audit_log",
             "http_token_file",
             "owner_key_file",
+            "metrics_port",
+            "metrics_host",
         )
         if getattr(args, key) is not None
     }
@@ -136,6 +140,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     log = get_logger()
     from k8s_debug_mcp.server.app import build_server  # after logging: imports are slow and may log
 
+    if settings.transport == "streamable-http":
+        from k8s_debug_mcp.server.observability import configure_tracing
+
+        try:
+            configure_tracing()
+        except RuntimeError as exc:  # an OTLP endpoint without the otel extra: run without traces
+            log.warning("tracing_unavailable", error=str(exc))
     server = build_server(settings)
     log.info(
         "starting",

@@ -51,7 +51,7 @@ from k8s_debug_mcp.server.logs import get_logger
 from k8s_debug_mcp.tools.access import Need, require
 from k8s_debug_mcp.tools.boundary import sanitize, sanitize_text
 from k8s_debug_mcp.tools.deps import Deps
-from k8s_debug_mcp.tools.errors import DebugError
+from k8s_debug_mcp.tools.errors import ClusterUnavailable, DebugError, Forbidden, KubeApiError, PolicyDenied
 from k8s_debug_mcp.tools.models import Request, Result
 from k8s_debug_mcp.tools.preview import Preview, request_seed
 from k8s_debug_mcp.tools.redact import Masker
@@ -244,11 +244,13 @@ async def _confirm(spec: AnySpec, req: Request, deps: Deps, arguments: Arguments
         )
         return
     if isinstance(approval, DeclinedElicitation | CancelledElicitation):
+        app.observe.refusal("user_declined")
         raise ToolError("The user declined this change. Nothing was changed.")
     value = approval.data if isinstance(approval, AcceptedElicitation) else approval
     if isinstance(value, Approval):
         if value.approve is True:
             return
+        app.observe.refusal("user_declined")
         raise ToolError("The user did not approve this change. Nothing was changed.")
     if isinstance(value, Gate) and value.kind == "failed":
         raise ToolError(value.error or "The change could not be previewed. Nothing was changed.")
@@ -303,10 +305,12 @@ def _handler(spec: AnySpec) -> Callable[..., Awaitable[CallToolResult]]:
                     result = await spec.run(req, deps)
             except DebugError as exc:
                 outcome, applied = exc.kind, exc.applied
+                _observe_error(app, exc)
                 masker = await masker_for(deps.secrets, pods)
                 raise ToolError(_error_text(describe_debug_error(exc), masker)) from None
             except AuditUnavailable as exc:
                 outcome = "audit_unavailable"
+                app.observe.refusal("audit_unavailable")
                 raise ToolError(f"Refused: {exc}. Mutations need a working audit log; nothing was changed.") from None
             applied = True if mutating and not req.is_dry_run else None
             masker = await masker_for(deps.secrets, pods)
@@ -331,7 +335,7 @@ def _handler(spec: AnySpec) -> Callable[..., Awaitable[CallToolResult]]:
                 outcome=outcome,
                 duration_ms=duration,
             )
-            app.observe(spec.name, outcome, duration / 1000)
+            app.observe.call(spec.name, outcome, duration / 1000)
             if mutating and call.intent_written:
                 await _audit_outcome(app, call, outcome, applied, error, masker)
 
@@ -356,6 +360,17 @@ def _handler(spec: AnySpec) -> Callable[..., Awaitable[CallToolResult]]:
     handler.__name__ = spec.name
     handler.__qualname__ = spec.name
     return handler
+
+
+def _observe_error(app: AppContext, exc: DebugError) -> None:
+    if isinstance(exc, PolicyDenied):
+        app.observe.refusal(exc.setting)
+    elif isinstance(exc, Forbidden) and "SelfSubjectAccessReview" in exc.message:
+        app.observe.refusal("rbac")
+    elif isinstance(exc, KubeApiError):
+        app.observe.api_error(exc.status)
+    elif isinstance(exc, ClusterUnavailable):
+        app.observe.api_error(0)
 
 
 async def _audit_outcome(

@@ -108,6 +108,10 @@ class Settings(BaseSettings):
     owner_key_file: str | None = Field(
         None, description="file holding the owner key (e.g. a mounted Secret); default a generated local file"
     )
+    metrics_port: int | None = Field(
+        None, ge=0, le=65535, description="Prometheus /metrics on this port (streamable HTTP); unset: no metrics"
+    )
+    metrics_host: str | None = Field(None, description="bind address of the metrics port; default: host")
     policy: Policy = Field(default_factory=Policy, description="what this server may do")
 
     @classmethod

@@ -20,7 +20,6 @@ from typing import Any
 import pytest
 from prometheus_client import CollectorRegistry
 
-from k8s_debug_mcp.server.http import BearerAuth
 from k8s_debug_mcp.server.observability import (
     HealthEndpoints,
     Metrics,
@@ -83,8 +82,24 @@ def metrics() -> Metrics:
     return Metrics(CollectorRegistry(), process_collectors=False)
 
 
+class RequiresToken:
+    """Stands in for the token-guarded MCP app: 401 unless the bearer token is sent (the SDK's own
+    check is exercised over HTTP in tests/mcp/test_transports.py)."""
+
+    def __init__(self, app: Any, token: str) -> None:
+        self.app, self.expected = app, f"Bearer {token}".encode()
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        given = dict(scope.get("headers") or []).get(b"authorization", b"")
+        if given != self.expected:
+            await send({"type": "http.response.start", "status": 401, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await self.app(scope, receive, send)
+
+
 def guarded(probe: Probe, metrics: Metrics, **kw: Any) -> HealthEndpoints:
-    return HealthEndpoints(BearerAuth(inner_app, "s3cret"), ready=probe, metrics=metrics, **kw)
+    return HealthEndpoints(RequiresToken(inner_app, "s3cret"), ready=probe, metrics=metrics, **kw)
 
 
 async def test_healthz_and_readyz_answer_without_the_bearer_token(metrics: Metrics) -> None:
