@@ -379,10 +379,14 @@ rn_api_server() { awk '$1 == "server:" { print $2; exit }' "$KUBECONFIG_PATH"; }
 
 # What the running node was made from: templates, this file, binaries, the
 # images, the cluster's CA and API server. A change means "restart the node".
+# The definition files are hashed by name relative to their folder, so every
+# checkout (git worktree) of the same definition agrees and does not restart
+# the node another checkout started.
 rn_fingerprint() {
   {
     echo "cluster=$CLUSTER_NAME api=$(rn_api_server) bin=$BIN_DIR images=$RN_IMAGES_TAR"
-    sha256sum "$RN_CONF_DIR"/* "$CLUSTER_DIR/pki/ca.crt" "$(command -v containerd)" "$(command -v runc)" 2>/dev/null
+    (cd "$RN_CONF_DIR" && sha256sum ./*)
+    sha256sum "$CLUSTER_DIR/pki/ca.crt" "$(command -v containerd)" "$(command -v runc)" 2>/dev/null
   } | sha256sum | cut -d' ' -f1
 }
 
