@@ -455,6 +455,16 @@ rn_initialize_node() {
   fi
 }
 
+# --maximum-dead-containers-per-container=2 (a flag only, not in
+# KubeletConfiguration; default 1): keep the last TWO exited instances of each
+# container, so `kubectl logs --previous` works right after a crash. With 1,
+# the kubelet deletes instance N-1 (and its log) the moment instance N exits
+# (pod_container_deletor on the PLEG ContainerDied event), but the pod status
+# still names N-1 as lastState until the pod's next sync, which comes when the
+# restart back-off expires (at most syncFrequency, x1-1.5 jitter): for those
+# seconds --previous fails with "unable to retrieve container logs for
+# containerd://<N-1>". Init containers are pruned to one exited instance on
+# every sync whatever this says (kuberuntime pruneInitContainersBeforeStart).
 rn_start_kubelet() {
   (
     cd /
@@ -467,6 +477,7 @@ rn_start_kubelet() {
       --hostname-override="$RN_NODE" \
       --node-labels=type=real \
       --cloud-provider=external \
+      --maximum-dead-containers-per-container=2 \
       --v=2 </dev/null >"$RN_DIR/logs/kubelet.log" 2>&1 8>&- 9>&-
   ) &
   echo $! >"$RN_DIR/pids/kubelet.pid"
