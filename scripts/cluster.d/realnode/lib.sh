@@ -379,10 +379,14 @@ rn_api_server() { awk '$1 == "server:" { print $2; exit }' "$KUBECONFIG_PATH"; }
 
 # What the running node was made from: templates, this file, binaries, the
 # images, the cluster's CA and API server. A change means "restart the node".
+# The definition files are hashed by name relative to their folder, so every
+# checkout (git worktree) of the same definition agrees and does not restart
+# the node another checkout started.
 rn_fingerprint() {
   {
     echo "cluster=$CLUSTER_NAME api=$(rn_api_server) bin=$BIN_DIR images=$RN_IMAGES_TAR"
-    sha256sum "$RN_CONF_DIR"/* "$CLUSTER_DIR/pki/ca.crt" "$(command -v containerd)" "$(command -v runc)" 2>/dev/null
+    (cd "$RN_CONF_DIR" && sha256sum ./*)
+    sha256sum "$CLUSTER_DIR/pki/ca.crt" "$(command -v containerd)" "$(command -v runc)" 2>/dev/null
   } | sha256sum | cut -d' ' -f1
 }
 
@@ -451,6 +455,16 @@ rn_initialize_node() {
   fi
 }
 
+# --maximum-dead-containers-per-container=2 (a flag only, not in
+# KubeletConfiguration; default 1): keep the last TWO exited instances of each
+# container, so `kubectl logs --previous` works right after a crash. With 1,
+# the kubelet deletes instance N-1 (and its log) the moment instance N exits
+# (pod_container_deletor on the PLEG ContainerDied event), but the pod status
+# still names N-1 as lastState until the pod's next sync, which comes when the
+# restart back-off expires (at most syncFrequency, x1-1.5 jitter): for those
+# seconds --previous fails with "unable to retrieve container logs for
+# containerd://<N-1>". Init containers are pruned to one exited instance on
+# every sync whatever this says (kuberuntime pruneInitContainersBeforeStart).
 rn_start_kubelet() {
   (
     cd /
@@ -463,6 +477,7 @@ rn_start_kubelet() {
       --hostname-override="$RN_NODE" \
       --node-labels=type=real \
       --cloud-provider=external \
+      --maximum-dead-containers-per-container=2 \
       --v=2 </dev/null >"$RN_DIR/logs/kubelet.log" 2>&1 8>&- 9>&-
   ) &
   echo $! >"$RN_DIR/pids/kubelet.pid"
