@@ -179,9 +179,9 @@ class ListPodsRequest(Request):
     field_selector: FieldSelector | None = None
     problems_only: bool = Field(
         False,
-        description="Only pods that are failing, not ready, waiting with a reason, or restarted recently.",
+        description="Only pods that are failing, not ready, waiting or restarted recently; scans every page.",
     )
-    limit: int = Field(50, ge=1, le=500, description="Pods to scan per page.")
+    limit: int = Field(50, ge=1, le=500, description="Rows per page (with problems_only: most rows returned).")
     continue_token: str | None = Field(None, max_length=8192, description="The continue_token of the previous page.")
 
 
@@ -201,9 +201,10 @@ class PodRow(Result):
 class ListPodsResult(Result):
     namespace: str | None = Field(description="null when all namespaces were listed")
     pods: list[PodRow]
-    scanned: int = Field(description="pods examined on this page before filtering")
+    scanned: int = Field(description="pods examined before filtering")
     hidden_by_policy: int = 0
     problems_only: bool
+    problems_not_shown: int = Field(0, description="problem pods beyond limit")
     continue_token: str | None = Field(None, description="pass back to get the next page")
     remaining: int | None = Field(None, description="the API server's estimate of pods after this page")
     observed_at: str
@@ -656,7 +657,10 @@ class WhoamiResult(Result):
 
 class DiagnoseRequest(Request):
     namespace: Namespace
-    name: PodName = Field(description="A workload (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job) or pod name.")
+    name: PodName | None = Field(
+        None,
+        description="A workload (Deployment, StatefulSet, DaemonSet, Job, CronJob) or pod; omit for the namespace.",
+    )
     max_pods: int = Field(5, ge=1, le=20, description="Pods of the workload to examine (problem pods first).")
 
 

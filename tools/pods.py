@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Final
 
@@ -56,6 +57,9 @@ LIST_NEEDS: Final = (Need("list", "pods"),)
 STATUS_NEEDS: Final = (Need("get", "pods"), Need("list", "events"))
 LOGS_NEEDS: Final = (Need("get", "pods", "log"),)
 _OWNER_DEPTH: Final = 4
+SCAN_PAGE: Final = 500
+SCAN_BUDGET_S: Final = 10.0
+"""problems_only scans every page within this time; past it, the answer says where it stopped."""
 LOG_MARGIN: Final = 8 * 1024
 """Read this much more than asked, so masking sees whole secrets before the cut."""
 
@@ -63,26 +67,53 @@ LOG_MARGIN: Final = 8 * 1024
 # -- list_pods ----------------------------------------------------------------------
 
 
+async def _pages(req: ListPodsRequest, deps: Deps) -> tuple[list[Pod], Json]:
+    """One page, or — with problems_only — every page, within a time budget (the last page's metadata)."""
+    if not req.problems_only:
+        listing = await deps.gateway.list_pods(
+            req.namespace,
+            label_selector=req.label_selector,
+            field_selector=req.field_selector,
+            limit=req.limit,
+            continue_token=req.continue_token,
+        )
+        return [Pod(i) for i in objs(listing.get("items"))], obj(listing.get("metadata"))
+    pods: list[Pod] = []
+    token = req.continue_token
+    deadline = time.monotonic() + SCAN_BUDGET_S
+    while True:
+        listing = await deps.gateway.list_pods(
+            req.namespace,
+            label_selector=req.label_selector,
+            field_selector=req.field_selector,
+            limit=SCAN_PAGE,
+            continue_token=token,
+        )
+        pods += [Pod(i) for i in objs(listing.get("items"))]
+        meta = obj(listing.get("metadata"))
+        token = text(meta.get("continue"))
+        if not token or time.monotonic() > deadline:
+            return pods, meta
+        await deps.progress(f"scanned {len(pods)} pods")
+
+
 async def list_pods(req: ListPodsRequest, deps: Deps) -> ListPodsResult:
     policy = deps.policy
     now = deps.clock()
-    pod_list = await deps.gateway.list_pods(
-        req.namespace,
-        label_selector=req.label_selector,
-        field_selector=req.field_selector,
-        limit=req.limit,
-        continue_token=req.continue_token,
-    )
-    pods = [Pod(i) for i in objs(pod_list.get("items"))]
+    pods, list_meta = await _pages(req, deps)
     hidden = 0
     if req.namespace is None and not policy.all_namespaces_allowed:
         visible = [p for p in pods if policy.namespace_allowed(p.namespace)]
         hidden = len(pods) - len(visible)
         pods = visible
     rows: list[PodRow] = []
+    more = 0
     for pod in pods:
         summary = summarize_pod(pod.raw, now)
         if req.problems_only and summary.problem is None:
+            continue
+        if req.problems_only and len(rows) >= req.limit:
+            more += 1
             continue
         rows.append(
             PodRow(
@@ -98,13 +129,13 @@ async def list_pods(req: ListPodsRequest, deps: Deps) -> ListPodsResult:
                 note=copy_note(pod, deps.owner, now),
             )
         )
-    list_meta = obj(pod_list.get("metadata"))
     return ListPodsResult(
         namespace=req.namespace,
         pods=rows,
         scanned=len(pods),
         hidden_by_policy=hidden,
         problems_only=req.problems_only,
+        problems_not_shown=more,
         continue_token=text(list_meta.get("continue")),
         remaining=integer(list_meta.get("remainingItemCount")),
         observed_at=iso(now),

@@ -58,7 +58,8 @@ def render_list_pods(res: ListPodsResult, fence: Fence) -> str:
     where = f"namespace {res.namespace}" if res.namespace else "all namespaces"
     head = f"{len(res.pods)} pod(s) in {where}"
     if res.problems_only:
-        head += f" with problems ({res.scanned} scanned)"
+        head += f" with problems ({res.scanned} pods scanned"
+        head += f", {res.problems_not_shown} more not shown)" if res.problems_not_shown else ")"
     lines = [head]
     if res.pods:
         header = (["NAMESPACE"] if res.namespace is None else []) + [
@@ -89,7 +90,12 @@ def render_list_pods(res: ListPodsResult, fence: Fence) -> str:
             lines += [f"  {p.name}: {p.note}" for p in notes]
     if res.continue_token:
         more = f" (~{res.remaining} more)" if res.remaining else ""
-        lines.append(f"more pods{more}: call again with continue_token={res.continue_token}")
+        if res.problems_only:
+            lines.append(
+                f"the scan stopped at its time budget{more}: continue with continue_token={res.continue_token}"
+            )
+        else:
+            lines.append(f"more pods{more}: call again with continue_token={res.continue_token}")
     return "\n".join(lines)
 
 

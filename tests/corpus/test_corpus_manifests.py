@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from mcp import Client
 
-from tests.conftest import Kube
+from k8s_debug_mcp.server import build_server
+from tests.conftest import Kube, server_settings
 from tests.corpus.cases import BY_NAME, CASES, LOCAL_IMAGES, Case
 from tests.corpus.runner import Run, create_namespace, deploy, describe_state, wait_all_manifested
+from tests.mcp.util import data, text
 
 # Crash loops need restartCount >= 2 (back-off 10 s + 20 s, plus up to 50% sync jitter), the
 # broken rollout a healthy revision first; all cases wait together.
@@ -94,3 +98,38 @@ def test_the_failure_manifests_as_described(kube: Kube, corpus: dict[str, Run], 
         f"{case.name} did not manifest within {CORPUS_WAIT_S}s ({case.manifested_description}): "
         f"{describe_state(kube, run)}"
     )
+
+
+# -- diagnose on the corpus: the root cause in the first finding, in one call -------------------------
+
+TEXT_BUDGET = 1536
+
+
+def first_finding_text(structured: dict[str, object]) -> str:
+    findings = structured.get("findings")
+    assert isinstance(findings, list), structured
+    assert findings, structured
+    first = findings[0]
+    assert isinstance(first, dict)
+    return " ".join(str(first.get(k) or "") for k in ("title", "evidence", "excerpt", "next_step"))
+
+
+@pytest.mark.cluster
+@pytest.mark.realnode
+@pytest.mark.anyio
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+async def test_diagnose_names_the_root_cause_first_in_one_call(
+    kube: Kube, kubeconfig: str, corpus: dict[str, Run], case: Case, tmp_path: Path
+) -> None:
+    run = corpus[case.name]
+    if not run.manifested:
+        pytest.fail(f"{case.name} did not manifest; see test_the_failure_manifests_as_described", pytrace=False)
+    async with Client(build_server(server_settings(kubeconfig, tmp_path / "audit.jsonl"))) as client:
+        res = await client.call_tool("diagnose", {"namespace": run.namespace, "name": case.target.split("/")[1]})
+    assert not res.is_error, text(res)
+    body = text(res)
+    first = first_finding_text(data(res)).lower()
+    missing = [m for m in case.must_mention if m.lower() not in first]
+    print(f"{case.name:32} calls=1 bytes={len(body.encode()):5} {'ok' if not missing else 'MISSING ' + str(missing)}")
+    assert not missing, f"{case.name}: the first finding does not name {missing} ({case.root_cause}):\n{body}"
+    assert len(body.encode()) <= TEXT_BUDGET, f"{case.name}: {len(body.encode())} bytes:\n{body}"

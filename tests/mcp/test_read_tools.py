@@ -8,7 +8,7 @@ import pytest
 from mcp import Client
 from mcp.types import CallToolResult
 
-from tests.conftest import Seeded
+from tests.conftest import Kube, Seeded, slim_deployment
 from tests.mcp.util import data, text
 
 pytestmark = [pytest.mark.anyio, pytest.mark.cluster]
@@ -127,3 +127,33 @@ async def test_default_container_choice_is_explained(client: Client, seeded: See
     assert not res.is_error, text(res)
     assert data(res)["container"] == "app"
     assert "defaulted to container app out of: app (regular), sidecar (regular)" in text(res)
+
+
+async def test_problems_only_scans_every_page_server_side(client: Client, kube: Kube, namespace: str) -> None:
+    """100 healthy web pods sort before 3 broken ones: one default call still finds all three."""
+    web = slim_deployment("web")
+    web["spec"]["replicas"] = 120
+    kube.apply(namespace, [web, *(slim_deployment(f"zz-broken-{i}", crashloop=True) for i in range(3))])
+
+    def settled() -> bool:
+        pods = kube.get(namespace, "pods")["items"]
+        crashing = [
+            p
+            for p in pods
+            if any(
+                (s.get("state", {}).get("waiting") or {}).get("reason") == "CrashLoopBackOff"
+                for s in p.get("status", {}).get("containerStatuses") or []
+            )
+        ]
+        running = [
+            p for p in pods if p["metadata"]["name"].startswith("web-") and p["status"].get("phase") == "Running"
+        ]
+        return len(crashing) == 3 and len(running) == 120
+
+    kube.wait_until("120 web pods running and 3 crash loops", settled, 120)
+    res = await call(client, "list_pods", namespace=namespace, problems_only=True, limit=10)
+    sc = data(res)
+    assert sorted(p["name"].rsplit("-", 2)[0] for p in sc["pods"]) == ["zz-broken-0", "zz-broken-1", "zz-broken-2"]
+    assert sc["scanned"] == 123
+    assert sc["continue_token"] is None
+    assert "(123 pods scanned)" in text(res)
