@@ -18,6 +18,7 @@ from k8s_debug_mcp.tools.errors import DebugError, KubeApiError, NotFound, Start
 from k8s_debug_mcp.tools.kube import (
     ANN_EXPIRES,
     ANN_SOURCE,
+    ENV_EXPIRES,
     MANAGED_BY,
     MANAGED_BY_LABEL,
     Json,
@@ -238,7 +239,37 @@ async def cleanup(req: CleanupRequest, deps: Deps) -> CleanupResult:
             refused.append(f"{pod.name}: {exc.message}")
             continue
         deleted.append(pod.name)
-    return CleanupResult(namespace=req.namespace, dry_run=req.dry_run, deleted=deleted, refused=refused, kept=kept)
+    return CleanupResult(
+        namespace=req.namespace,
+        dry_run=req.dry_run,
+        deleted=deleted,
+        refused=refused,
+        kept=kept,
+        debuggers=await _debuggers_left(req.namespace, deps, skip=set(deleted)),
+    )
+
+
+async def _debuggers_left(namespace: str, deps: Deps, *, skip: set[str]) -> list[str]:
+    """What this server added that cleanup cannot remove: its ephemeral debuggers, with their state."""
+    try:
+        listing = await deps.gateway.list_pods(namespace, limit=500)
+    except DebugError:
+        return []
+    now = deps.clock()
+    left: list[str] = []
+    for pod in (Pod(p) for p in objs(listing.get("items"))):
+        if pod.name in skip or deps.owner.owns_pod(pod):
+            continue
+        for c in deps.owner.debuggers(pod):
+            state = c.state
+            expires = parse_time(c.env(ENV_EXPIRES))
+            detail = state.describe()
+            if state.phase == "running" and expires is not None:
+                detail += f", sleeper ends in {format_duration(expires - now)}" if expires > now else ", sleeper ending"
+            elif state.cannot_start:
+                detail = f"stuck: {state.reason} (it will never start)"
+            left.append(f"{pod.name}/{c.name}: {detail}")
+    return left[:50]
 
 
 async def preview_cleanup(req: CleanupRequest, deps: Deps) -> Preview | None:

@@ -60,7 +60,7 @@ def log_excerpt(log: str, *, decisive: int = 4, tail: int = 2, max_chars: int = 
     for i in sorted(chosen):
         if lines[i].strip() == "":
             continue
-        if last >= 0 and i > last + 1:
+        if last >= 0 and any(lines[j].strip() for j in range(last + 1, i)):
             out.append("…")
         out.append(lines[i].strip())
         last = i

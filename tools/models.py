@@ -623,6 +623,9 @@ class CleanupResult(Result):
     deleted: list[str]
     refused: list[str] = Field(description="'name: reason' for pods that are not ours or not found")
     kept: list[str] = Field(description="ours but not expired (with expired_only)")
+    debuggers: list[str] = Field(
+        default_factory=list, description="our ephemeral debuggers left in pods: they stay until the pod is replaced"
+    )
 
 
 # -- whoami -------------------------------------------------------------------------

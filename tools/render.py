@@ -303,6 +303,12 @@ def render_cleanup(res: CleanupResult, fence: Fence) -> str:
     ]
     if res.kept:
         lines.append("kept (not expired): " + ", ".join(res.kept))
+    if res.debuggers:
+        lines.append(
+            f"left in pods ({len(res.debuggers)} ephemeral debugger(s) of ours; they can never be removed and stay "
+            "until each pod is replaced):"
+        )
+        lines += [f"  - {d}" for d in res.debuggers]
     if res.refused:
         lines.append("refused:")
         lines += [f"  - {r}" for r in res.refused]

@@ -115,3 +115,20 @@ async def test_a_copy_with_an_unpullable_image_fails_fast(client: Client, seeded
         },
     )
     assert data(res)["server_dry_run"].startswith("accepted")
+
+
+async def test_cleanup_says_which_debuggers_of_ours_stay_in_pods(client: Client, seeded: Seeded) -> None:
+    ns = seeded.namespace
+    added = data(await client.call_tool("add_debug_container", {"namespace": ns, "pod": seeded.slim_pod}))
+    stuck = await client.call_tool(
+        "add_debug_container",
+        {"namespace": ns, "pod": seeded.slim_pod, "image": "busybox:9.99-missing", "timeout_seconds": 5},
+    )
+    res = await client.call_tool("cleanup", {"namespace": ns})
+    sc = data(res)
+    assert sc["deleted"] == []
+    mine = [d for d in sc["debuggers"] if d.startswith(f"{seeded.slim_pod}/")]
+    assert any(d.startswith(f"{seeded.slim_pod}/{added['container']}: running, sleeper ends in") for d in mine), mine
+    if stuck.is_error and "cannot start" in text(stuck):
+        assert any("stuck:" in d for d in mine), mine
+    assert "can never be removed" in text(res)
