@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import importlib
 import os
 import secrets
 from collections.abc import AsyncIterator
@@ -93,6 +96,13 @@ def owner_key(settings: Settings) -> bytes:
     return key
 
 
+async def _warm_up() -> None:
+    """Import the Kubernetes client in the background once the server is up: start-up does not wait
+    for it, and the first tool call rarely does."""
+    with contextlib.suppress(Exception):
+        await asyncio.to_thread(importlib.import_module, "kubernetes_asyncio.client")
+
+
 @dataclass(frozen=True, slots=True)
 class AppContext:
     """What every tool call gets: created once per server run by the lifespan."""
@@ -125,6 +135,7 @@ def build_server(settings: Settings, *, gateway: Gateway | None = None) -> MCPSe
             if gateway is None
             else gateway
         )
+        warm = asyncio.create_task(_warm_up()) if gateway is None else None
         deps = Deps(
             gateway=gw,
             policy=settings.policy,
@@ -137,6 +148,8 @@ def build_server(settings: Settings, *, gateway: Gateway | None = None) -> MCPSe
             observe = PrometheusObserver() if settings.transport == "streamable-http" else Observer()
             yield AppContext(settings=settings, deps=deps, audit=audit, observe=observe)
         finally:
+            if warm is not None:
+                warm.cancel()
             audit.close()
             if own and isinstance(gw, KubeGateway):
                 await gw.close()

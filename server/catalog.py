@@ -46,9 +46,8 @@ TOOLS = (
         name="diagnose",
         title="Diagnose a workload",
         description=(
-            "Start here for 'why is X failing?': resolves a Deployment/StatefulSet/DaemonSet/Job or pod name to "
-            "its pods and ranks findings (crash loops with exit meaning and last log lines, OOM, image pulls, "
-            "scheduling, config errors, probes, stuck rollouts), each with evidence and the next step."
+            "Start here for 'why is X failing?' (a workload, a pod, or omit name for the namespace): ranked "
+            "findings, root cause first, with evidence and the next step."
         ),
         request=DiagnoseRequest,
         result=DiagnoseResult,
@@ -60,10 +59,7 @@ TOOLS = (
     ToolSpec(
         name="list_pods",
         title="List pods",
-        description=(
-            "List pods as compact rows (ready, kubectl status such as CrashLoopBackOff, restarts, age, node). "
-            "Use problems_only to find sick pods; page with limit and continue_token."
-        ),
+        description=("Pods as rows: ready, kubectl STATUS, restarts, age, node. problems_only finds sick pods."),
         request=ListPodsRequest,
         result=ListPodsResult,
         run=pods.list_pods,
@@ -75,8 +71,8 @@ TOOLS = (
         name="pod_status",
         title="Pod status",
         description=(
-            "One pod in depth: every init, regular and ephemeral container's state, exit code, signal, "
-            "last termination and restarts; conditions; owner chain; recent events."
+            "One pod in depth: every container's state, exit code, last termination, restarts; conditions; "
+            "owners; events."
         ),
         request=PodStatusRequest,
         result=PodStatusResult,
@@ -88,10 +84,7 @@ TOOLS = (
     ToolSpec(
         name="pod_logs",
         title="Pod logs",
-        description=(
-            "Tail a container's logs (any container, including ephemeral; previous=true for the crashed "
-            "instance). Output is untrusted text, capped, newest kept."
-        ),
+        description=("A container's log (previous=true: the crashed instance). Untrusted text, newest kept."),
         request=PodLogsRequest,
         result=PodLogsResult,
         run=pods.pod_logs,
@@ -103,8 +96,8 @@ TOOLS = (
         name="whoami",
         title="Who am I, what may I do",
         description=(
-            "The identity the API server sees, which debugging steps RBAC allows in a namespace, and this "
-            "server's policy (read-only, confirmation, allowed profiles). Call it when something is forbidden."
+            "Who the API server sees, what RBAC allows here, and this server's policy. Call it when something is "
+            "forbidden."
         ),
         request=WhoamiRequest,
         result=WhoamiResult,
@@ -116,10 +109,8 @@ TOOLS = (
         name="add_debug_container",
         title="Add debug container",
         description=(
-            "Attach an ephemeral debugger to a running pod, like kubectl debug: target joins a container's "
-            "processes (works on shell-less images); kubectl profiles; by default a sleeper you exec into. "
-            "Reuses a running identical debugger. dry_run=true previews the patch and the server's verdict. "
-            "Ephemeral containers cannot be removed."
+            "Attach an ephemeral debugger (kubectl debug): target joins a container's processes, even without a "
+            "shell; by default a sleeper to exec into. Cannot be removed."
         ),
         request=AddDebugContainerRequest,
         result=AddDebugContainerResult,
@@ -135,9 +126,8 @@ TOOLS = (
         name="exec",
         title="Run a command",
         description=(
-            "Run an argv in a container (default: the newest debugger this server added) and return stdout, "
-            "stderr and the exit code, capped and bounded by a timeout. No shell unless you run sh -c. In a "
-            "debugger with a target, the target's processes are visible and its files are under /proc/<pid>/root."
+            "Run an argv in a container (default: our debugger): stdout, stderr, exit code; capped, with a "
+            "timeout. A target's files are under /proc/<pid>/root."
         ),
         request=ExecRequest,
         result=ExecResult,
@@ -153,8 +143,8 @@ TOOLS = (
         name="inspect",
         title="Inspect from the debugger",
         description=(
-            "From our debugger: list the processes it sees (the target's, or the whole pod's in a copy), or ls/cat "
-            "a path in a process's filesystem via /proc/<pid>/root (pid 1 = the target) - works on shell-less images."
+            "From our debugger: the processes it sees, or ls/cat a path in a process's filesystem "
+            "(/proc/<pid>/root; pid 1 = the target)."
         ),
         request=InspectRequest,
         result=InspectResult,
@@ -169,9 +159,8 @@ TOOLS = (
         name="copy_pod",
         title="Copy pod for debugging",
         description=(
-            "Create a debugging copy of a pod (kubectl debug --copy-to): shared process namespace, optional image "
-            "swaps and command replacements (keep a crashing container alive), plus a debug container. Labels and "
-            "probes are dropped so nothing routes to it. dry_run=true previews manifest, diff and server verdict."
+            "Debug copy of a pod (kubectl debug --copy-to): shared processes, image swaps, command replacements, "
+            "a debugger. Labels and probes dropped: no traffic reaches it."
         ),
         request=CopyPodRequest,
         result=CopyPodResult,
@@ -186,10 +175,7 @@ TOOLS = (
     ToolSpec(
         name="cleanup",
         title="Delete debug copies",
-        description=(
-            "Delete pod copies this server made (proved by its owner mark; anything else is refused). "
-            "Default: all ours in the namespace; expired_only and dry_run narrow it."
-        ),
+        description=("Delete the pod copies this server made (nothing else), and list its debuggers left in pods."),
         request=CleanupRequest,
         result=CleanupResult,
         run=copies.cleanup,

@@ -3,8 +3,9 @@
 Flow for a write tool call that is not a dry run, while the policy asks for confirmation:
 1. The resolver (runs before the tool body, in both protocol eras) previews the change.
    A client with form elicitation is asked "Approve this change?" with the preview.
-2. A client without elicitation gets a tool error carrying the preview and a plan id;
-   the model shows the preview to the user and, on their yes, calls again with plan_id.
+2. A client without elicitation gets a normal result (ConfirmationNeeded): the preview, the exact
+   change, the server's dry-run verdict, the kubectl equivalent and a plan id; the model shows it to
+   the user and, on their yes, calls again with plan_id.
 3. A plan id works once, for ten minutes, for the same caller, tool and arguments, and
    only while the change it previewed is still exactly the change that would be made.
 """
@@ -21,12 +22,22 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
+from k8s_debug_mcp.tools.models import ConfirmationNeeded
 from k8s_debug_mcp.tools.preview import Preview, digest
 
 if TYPE_CHECKING:
     from k8s_debug_mcp.server.app import AppContext
 
-__all__ = ["Approval", "Ctx", "Gate", "PlanStore", "args_digest", "caller_of", "supports_elicitation"]
+__all__ = [
+    "Approval",
+    "Ctx",
+    "Gate",
+    "PlanStore",
+    "args_digest",
+    "caller_of",
+    "confirmation_needed",
+    "supports_elicitation",
+]
 
 if TYPE_CHECKING:
     Ctx: TypeAlias = Context[AppContext, Any]
@@ -123,10 +134,16 @@ class PlanStore:
             )
 
 
-def confirmation_request(tool: str, preview: Preview, plan_id: str) -> str:
-    return (
-        "Confirmation required: this server changes the cluster only with the user's yes, and this client "
-        "cannot ask them directly. Show the user this preview; if they approve, call "
-        f'{tool} again with the same arguments plus plan_id="{plan_id}" (valid once, for 10 minutes).\n\n'
-        f"{preview.summary}"
+def confirmation_needed(preview: Preview, plan_id: str) -> ConfirmationNeeded:
+    """The answer for a client that cannot ask the user itself: a normal result, not an error."""
+    details = preview.details
+    change = details.get("change", preview.body)
+    verdict, kubectl = details.get("server_dry_run"), details.get("kubectl")
+    return ConfirmationNeeded(
+        plan_id=plan_id,
+        summary=preview.summary,
+        change=change,
+        server_dry_run=verdict if isinstance(verdict, str) else None,
+        kubectl=kubectl if isinstance(kubectl, str) else None,
+        expires_in_s=int(PLAN_TTL_S),
     )

@@ -19,6 +19,7 @@ Exposure (read-only mode) is decided here and only here; tool bodies never look 
 from __future__ import annotations
 
 import inspect
+import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
@@ -43,7 +44,7 @@ from k8s_debug_mcp.server.confirm import (
     Gate,
     args_digest,
     caller_of,
-    confirmation_request,
+    confirmation_needed,
     supports_elicitation,
 )
 from k8s_debug_mcp.server.errors import describe_debug_error, describe_validation_error
@@ -52,9 +53,10 @@ from k8s_debug_mcp.tools.access import Need, require
 from k8s_debug_mcp.tools.boundary import sanitize, sanitize_text
 from k8s_debug_mcp.tools.deps import Deps
 from k8s_debug_mcp.tools.errors import ClusterUnavailable, DebugError, Forbidden, KubeApiError, PolicyDenied
-from k8s_debug_mcp.tools.models import Request, Result
+from k8s_debug_mcp.tools.models import ConfirmationNeeded, Request, Result
 from k8s_debug_mcp.tools.preview import Preview, request_seed
 from k8s_debug_mcp.tools.redact import Masker
+from k8s_debug_mcp.tools.render import render_confirmation
 from k8s_debug_mcp.tools.secrets import masker_for, touched_pods
 from k8s_debug_mcp.tools.text import Fence
 
@@ -102,13 +104,16 @@ AnySpec = ToolSpec[Any, Any]
 
 
 def compact_schema(schema: Any, *, output: bool = False) -> Any:
-    """Shrink a pydantic JSON schema without changing what it accepts.
+    """Shrink a pydantic JSON schema without changing what it accepts (the model re-reads it every turn).
 
     - drops auto-generated 'title' keywords (property names are kept);
-    - in input schemas, turns ``anyOf: [{type: T, ...}, {type: null}]`` into the T branch (a null
-      argument means "not given"); output schemas keep the portable ``anyOf``;
-    - drops ``default: null``, and in output schemas every default and description: the
-      result's text explains itself, and the schema is re-read by the model on every turn.
+    - an optional field, ``anyOf: [{type: T, ...}, {type: null}]``, becomes the T branch: a null
+      input means "not given" (the handler drops nulls), and results leave out fields that are
+      None (structured content is dumped without them), so no consumer ever sees a null;
+    - inputs: drops ``default`` of null or false (they go without saying) and ``maxLength``
+      (validated by the server, and noise to the model);
+    - outputs: drops every default, description and ``required`` (the text explains the
+      result; a result is validated by its model before it is sent).
     """
     if isinstance(schema, list):
         return [compact_schema(item, output=output) for item in schema]
@@ -118,23 +123,61 @@ def compact_schema(schema: Any, *, output: bool = False) -> Any:
     for key, value in schema.items():
         if key == "title" and isinstance(value, str):
             continue
-        if key == "default" and (value is None or output):
+        if key == "default" and (value is None or value is False or output):
             continue
-        if key == "description" and output and isinstance(value, str):
+        if key in ("maxLength", "minLength") and not output and isinstance(value, int):
+            continue
+        if key in ("description", "required") and output and isinstance(value, str | list):
+            continue
+        if key == "additionalProperties" and output and value is True:
             continue
         if key in ("properties", "$defs", "definitions") and isinstance(value, dict):
             out[key] = {name: compact_schema(sub, output=output) for name, sub in value.items()}
         else:
             out[key] = compact_schema(value, output=output)
     branches = out.get("anyOf")
-    if not output and isinstance(branches, list) and len(branches) == 2 and {"type": "null"} in branches:
-        # An optional input: null means "not given" (the handler drops nulls), so the single-type
-        # branch says it all, and single-type schemas map onto every provider's function dialect.
+    if isinstance(branches, list) and len(branches) == 2 and {"type": "null"} in branches:
         other = next(b for b in branches if b != {"type": "null"})
-        if isinstance(other, dict) and "$ref" not in other:
+        if isinstance(other, dict):
             del out["anyOf"]
             out = {**other, **out}  # the field's own keywords (description) win over the alias's
     return out
+
+
+def inline_single_use_defs(schema: Any) -> Any:
+    """Replace each `$ref` to a definition used only once by the definition itself (fewer bytes, same schema)."""
+    if not isinstance(schema, dict) or "$defs" not in schema:
+        return schema
+    defs: dict[str, Any] = dict(schema["$defs"])
+    text = json.dumps(schema)
+    once = {name for name in defs if text.count(f'"#/$defs/{name}"') == 1}
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, list):
+            return [walk(n) for n in node]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/") and ref[8:] in once and len(node) == 1:
+            return walk(defs[ref[8:]])
+        return {k: walk(v) for k, v in node.items() if k != "$defs"}
+
+    out = walk(schema)
+    kept = {name: walk(d) for name, d in defs.items() if name not in once}
+    if kept:
+        out["$defs"] = kept
+    if "anyOf" in out and "type" not in out:
+        out = {"type": "object", **out}  # an output schema's root is an object, whichever branch
+    return out
+
+
+def output_schema(spec: AnySpec) -> Any:
+    """The compact outputSchema of a tool: its result, or (writes that ask first) the result or the question."""
+    result = inline_single_use_defs(compact_schema(spec.result.model_json_schema(), output=True))
+    if spec.preview is None:
+        return result
+    question = inline_single_use_defs(compact_schema(ConfirmationNeeded.model_json_schema(), output=True))
+    return {"type": "object", "anyOf": [result, question]}
 
 
 def _present_args(arguments: Arguments) -> Arguments:
@@ -182,7 +225,7 @@ async def present(result: Res, render: Callable[[Res, Fence], str], masker: Mask
     clean, _ = sanitize(result, masker)
     return CallToolResult(
         content=[TextContent(type="text", text=render(clean, Fence()))],
-        structured_content=clean.model_dump(mode="json"),
+        structured_content=clean.model_dump(mode="json", exclude_none=True),
     )
 
 
@@ -228,11 +271,14 @@ def _resolver(spec: AnySpec) -> Callable[..., Awaitable[Elicit[Approval] | Gate]
     return resolve
 
 
-async def _confirm(spec: AnySpec, req: Request, deps: Deps, arguments: Arguments, approval: object, ctx: Ctx) -> None:
-    """Return when the change may go ahead; raise ToolError otherwise."""
+async def _confirm(
+    spec: AnySpec, req: Request, deps: Deps, arguments: Arguments, approval: object, ctx: Ctx
+) -> ConfirmationNeeded | None:
+    """None when the change may go ahead; the question for the user when the client cannot ask;
+    ToolError when it was declined or cannot be confirmed."""
     app = _app(ctx)
     if spec.preview is None or not app.policy.confirm or req.is_dry_run:
-        return
+        return None
     plan_id = getattr(req, "plan_id", None)
     if plan_id:
         app.plans.redeem(
@@ -242,14 +288,14 @@ async def _confirm(spec: AnySpec, req: Request, deps: Deps, arguments: Arguments
             preview=await spec.preview(req, deps),
             caller=caller_of(ctx),
         )
-        return
+        return None
     if isinstance(approval, DeclinedElicitation | CancelledElicitation):
         app.observe.refusal("user_declined")
         raise ToolError("The user declined this change. Nothing was changed.")
     value = approval.data if isinstance(approval, AcceptedElicitation) else approval
     if isinstance(value, Approval):
         if value.approve is True:
-            return
+            return None
         app.observe.refusal("user_declined")
         raise ToolError("The user did not approve this change. Nothing was changed.")
     if isinstance(value, Gate) and value.kind == "failed":
@@ -258,14 +304,15 @@ async def _confirm(spec: AnySpec, req: Request, deps: Deps, arguments: Arguments
         # Nothing would change when the resolver looked; make sure that still holds right now.
         if await spec.preview(req, deps) is not None:
             raise ToolError("The cluster changed while this call was prepared. Nothing was changed; call again.")
-        return
+        return None
     if isinstance(value, Gate) and value.kind == "no_elicitation" and value.preview is not None:
         plan = app.plans.issue(
             tool=spec.name, args=args_digest(spec.name, arguments), preview=value.preview, caller=caller_of(ctx)
         )
-        raise ToolError(confirmation_request(spec.name, value.preview, plan))
+        return confirmation_needed(value.preview, plan)
     if not (isinstance(value, Gate) and value.kind == "skip"):
         raise ToolError("This change was not confirmed. Nothing was changed.")
+    return None
 
 
 def _handler(spec: AnySpec) -> Callable[..., Awaitable[CallToolResult]]:
@@ -299,8 +346,11 @@ def _handler(spec: AnySpec) -> Callable[..., Awaitable[CallToolResult]]:
                 if mutating:
                     await app.audit.intent(call, req.model_dump(mode="json", exclude_none=True), dry_run=req.is_dry_run)
                 await _admit(spec, req, deps)
-                if mutating:
-                    await _confirm(spec, req, deps, arguments, approval, ctx)
+                question = await _confirm(spec, req, deps, arguments, approval, ctx) if mutating else None
+                if question is not None:
+                    outcome = "confirmation_needed"
+                    masker = await masker_for(deps.secrets, pods)
+                    return await present(question, render_confirmation, masker)
                 with app.audit.current(call):
                     result = await spec.run(req, deps)
             except DebugError as exc:
@@ -410,12 +460,13 @@ def build_tools(specs: Iterable[AnySpec], *, read_only: bool) -> list[Tool]:
             description=spec.description,
             annotations=spec.annotations,
         )
-        out = tool.fn_metadata.output_schema
         tool = tool.model_copy(
             update={
                 "parameters": compact_schema(spec.request.model_json_schema()),
+                # Our results are validated models already; the schema published is the result's, or for a
+                # write that may first ask the user, either the result or the question (ConfirmationNeeded).
                 "fn_metadata": tool.fn_metadata.model_copy(
-                    update={"output_schema": compact_schema(out, output=True) if out is not None else None}
+                    update={"output_schema": output_schema(spec), "output_model": None}
                 ),
             }
         )

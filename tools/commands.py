@@ -86,8 +86,8 @@ def exit_status(status: Json | None) -> tuple[int | None, str | None]:
     return None, one_line(str(status.get("message") or status.get("reason") or "exec failed"))
 
 
-async def checked_container(req: ExecRequest, deps: Deps) -> tuple[Pod, str]:
-    """The pod and the container exec will run in, after every policy and state check."""
+async def checked_container(req: ExecRequest, deps: Deps) -> tuple[Pod, str, bool]:
+    """The pod, the container exec will run in, and whether it is ours, after every policy and state check."""
     pod = Pod(await deps.gateway.get_pod(req.namespace, req.pod))
     container = req.container or default_container(pod, deps)
     if container is None:
@@ -99,20 +99,23 @@ async def checked_container(req: ExecRequest, deps: Deps) -> tuple[Pod, str]:
     found = pod.container(container)
     ours = found is not None and deps.owner.owns_container(pod, found)
     deps.policy.check_exec_target(req.namespace, container, ours=ours)
-    return pod, container
+    return pod, container, ours
 
 
-async def preview_exec(req: ExecRequest, deps: Deps) -> Preview:
-    _, container = await checked_container(req, deps)
+async def preview_exec(req: ExecRequest, deps: Deps) -> Preview | None:
+    """None when no confirmation is needed: a read-only command in our own debugger (policy)."""
+    _, container, ours = await checked_container(req, deps)
+    if req.stdin is None and not deps.policy.exec_needs_confirm(list(req.command), ours=ours):
+        return None
     stdin = f" with {len(req.stdin.encode())} bytes on stdin" if req.stdin is not None else ""
     summary = f"Run {shlex.join(req.command)} in container {container} of pod {req.namespace}/{req.pod}{stdin}."
     body = {"container": container, "command": list(req.command), "stdin": digest(req.stdin) if req.stdin else None}
-    return Preview(summary, body, details={"argv": list(req.command), "container": container})
+    return Preview(summary, body, details={"change": {"container": container, "argv": list(req.command)}})
 
 
 async def exec_command(req: ExecRequest, deps: Deps) -> ExecResult:
     started = time.monotonic()
-    pod, container = await checked_container(req, deps)
+    pod, container, _ = await checked_container(req, deps)
     out, err = StreamCapture(req.max_output_bytes), StreamCapture(req.max_output_bytes)
     limit = max(MIN_OVERREAD, OVERREAD_FACTOR * req.max_output_bytes)
     over = False

@@ -127,12 +127,27 @@ async def _plan(req: CopyPodRequest, deps: Deps) -> tuple[CopyPodRequest, CopyPl
     return req, plan, image
 
 
+async def _verdict(req: CopyPodRequest, plan: CopyPlan, deps: Deps) -> str:
+    """The API server's verdict on the exact manifest (a server-side dry run: validation and admission)."""
+    try:
+        await deps.gateway.create_pod(req.namespace, plan.manifest, dry_run=True)
+    except KubeApiError as exc:
+        return f"rejected (HTTP {exc.status}): {exc.message}"
+    return "accepted: validation and admission passed; nothing was created"
+
+
 async def preview_copy_pod(req: CopyPodRequest, deps: Deps) -> Preview:
     req, plan, _ = await _plan(req, deps)
     lines = [f"Create pod {req.namespace}/{plan.name}, a debugging copy of {req.pod} (the source is not touched)."]
     lines += [f"- {c}" for c in plan.changes]
     lines += [f"warning: {w}" for w in plan.warnings]
-    return Preview("\n".join(lines), timeless(plan.manifest), details={"kubectl": plan.kubectl})
+    change = {"create": f"pod {req.namespace}/{plan.name}", "changes vs source": plan.changes}
+    verdict = await _verdict(req, plan, deps)
+    return Preview(
+        "\n".join(lines),
+        timeless(plan.manifest),
+        details={"change": change, "kubectl": plan.kubectl, "server_dry_run": verdict},
+    )
 
 
 def _result(
@@ -166,11 +181,7 @@ async def copy_pod(req: CopyPodRequest, deps: Deps) -> CopyPodResult:
     gateway = deps.gateway
     warnings = list(plan.warnings)
     if req.dry_run:
-        try:
-            await gateway.create_pod(req.namespace, plan.manifest, dry_run=True)
-            verdict = "accepted: validation and admission passed; nothing was created"
-        except KubeApiError as exc:
-            verdict = f"rejected (HTTP {exc.status}): {exc.message}"
+        verdict = await _verdict(req, plan, deps)
         return _result(req, plan, phase="dry-run", warnings=warnings, verdict=verdict)
 
     async def applied() -> Json | None:
@@ -278,4 +289,5 @@ async def preview_cleanup(req: CleanupRequest, deps: Deps) -> Preview | None:
     if not res.deleted:
         return None
     summary = f"Delete {len(res.deleted)} debug cop{'y' if len(res.deleted) == 1 else 'ies'} in {req.namespace}: "
-    return Preview(summary + ", ".join(res.deleted) + ".", {"namespace": req.namespace, "pods": sorted(res.deleted)})
+    body = {"namespace": req.namespace, "pods": sorted(res.deleted)}
+    return Preview(summary + ", ".join(res.deleted) + ".", body, details={"change": {"delete pods": body["pods"]}})

@@ -63,12 +63,17 @@ async def preview_add_debug_container(req: AddDebugContainerRequest, deps: Deps)
     return Preview(
         "\n".join(lines),
         timeless(plan.patch),
-        details={
-            "patch": plan.patch,
-            "api_request": API_PATH.format(ns=req.namespace, pod=req.pod),
-            "kubectl": plan.kubectl,
-        },
+        details={"change": plan.patch, "kubectl": plan.kubectl, "server_dry_run": await _verdict(req, plan, deps)},
     )
+
+
+async def _verdict(req: AddDebugContainerRequest, plan: DebugPlan, deps: Deps) -> str:
+    """The API server's verdict on the exact patch (a server-side dry run: validation and admission)."""
+    try:
+        await deps.gateway.patch_ephemeral_containers(req.namespace, req.pod, plan.patch, dry_run=True)
+    except KubeApiError as exc:
+        return f"rejected (HTTP {exc.status}): {exc.message}"
+    return "accepted: validation and admission passed; nothing was persisted"
 
 
 async def _wait(deps: Deps, req: AddDebugContainerRequest, name: str, pod: Json) -> State:
@@ -91,10 +96,13 @@ async def _wait(deps: Deps, req: AddDebugContainerRequest, name: str, pod: Json)
             )
         return None
 
+    async def report(_: Json) -> None:
+        await deps.progress(f"waiting for the debugger to run: {seen.describe()}")
+
     await deps.progress("waiting for the debugger to run")
     try:
         return await wait_for_pod(
-            deps.gateway, req.namespace, req.pod, pod, timeout_s=req.timeout_seconds, decide=decide
+            deps.gateway, req.namespace, req.pod, pod, timeout_s=req.timeout_seconds, decide=decide, on_change=report
         )
     except TimeoutError:
         last_seen = (
@@ -133,11 +141,7 @@ async def add_debug_container(req: AddDebugContainerRequest, deps: Deps) -> AddD
         warnings.append(f"a running debugger with the same spec exists ({reused}); a real call reuses it")
 
     if req.dry_run:
-        try:
-            await gateway.patch_ephemeral_containers(req.namespace, req.pod, plan.patch, dry_run=True)
-            verdict = "accepted: validation and admission passed; nothing was persisted"
-        except KubeApiError as exc:
-            verdict = f"rejected (HTTP {exc.status}): {exc.message}"
+        verdict = await _verdict(req, plan, deps)
         return _result(
             req,
             plan,

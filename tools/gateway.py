@@ -15,15 +15,14 @@ import os
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Final, cast
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Final, cast
 from urllib.parse import quote
 
-import aiohttp
-from kubernetes_asyncio import client as k8s
-from kubernetes_asyncio import config as k8s_config
-from kubernetes_asyncio.client.exceptions import ApiException
-from kubernetes_asyncio.config.config_exception import ConfigException
-from kubernetes_asyncio.stream import WsApiClient
+if TYPE_CHECKING:  # imported on first use: together they take most of a second to import
+    import aiohttp
+    from kubernetes_asyncio import client as k8s
+    from kubernetes_asyncio.stream import WsApiClient
 
 from k8s_debug_mcp.tools.errors import (
     ClusterUnavailable,
@@ -147,7 +146,7 @@ def _require_kubeconfig_file(explicit: str | None) -> None:
 def _unreachable(host: str, exc: BaseException) -> ClusterUnavailable:
     detail = one_line(str(exc) or type(exc).__name__, 200)
     hint = "check that the cluster is running and that --kubeconfig/--context point at it."
-    if isinstance(exc, aiohttp.ClientConnectorError | ssl.SSLError):
+    if isinstance(exc, _http().ClientConnectorError | ssl.SSLError):
         # Nothing was sent: the connection (or its TLS handshake) never came up.
         return ClusterUnavailable(f"Cannot reach the Kubernetes API server at {host}: {detail}", hint=hint)
     return ConnectionLost(f"The connection to the Kubernetes API server at {host} broke: {detail}", hint=hint)
@@ -189,6 +188,10 @@ class KubeGateway:
         return self._api
 
     async def _connect(self) -> k8s.ApiClient:
+        from kubernetes_asyncio import client as k8s
+        from kubernetes_asyncio import config as k8s_config
+        from kubernetes_asyncio.config.config_exception import ConfigException
+
         configuration = k8s.Configuration()
         s = self._settings
         if not s.in_cluster:
@@ -291,11 +294,10 @@ class KubeGateway:
                 return await _read_tail(resp, max_bytes)
         except DebugError:
             raise
-        except ApiException as exc:  # raised before any response, e.g. bad arguments
-            raise KubeApiError(
-                f"{action} failed: {one_line(str(exc.reason), 200)}", status=int(exc.status or 0)
-            ) from None
-        except (aiohttp.ClientError, ssl.SSLError, OSError, TimeoutError) as exc:
+        except _api_exception() as exc:  # raised before any response, e.g. bad arguments
+            reason, status = getattr(exc, "reason", ""), getattr(exc, "status", 0)
+            raise KubeApiError(f"{action} failed: {one_line(str(reason), 200)}", status=int(status or 0)) from None
+        except (_http().ClientError, ssl.SSLError, OSError, TimeoutError) as exc:
             raise _unreachable(self._host, exc) from None
 
     # -- reads ---------------------------------------------------------------------
@@ -469,7 +471,7 @@ class KubeGateway:
                 "GET",
                 f"/api/v1/namespaces/{_seg(namespace)}/pods",
                 query,
-                request_timeout=aiohttp.ClientTimeout(total=None, sock_connect=REQUEST_TIMEOUT_S),
+                request_timeout=_http().ClientTimeout(total=None, sock_connect=REQUEST_TIMEOUT_S),
             )
             async with resp:
                 if not 200 <= resp.status <= 299:
@@ -489,7 +491,7 @@ class KubeGateway:
                     yield cast(Json, obj)
         except DebugError:
             raise
-        except (aiohttp.ClientError, ssl.SSLError, OSError, TimeoutError) as exc:
+        except (_http().ClientError, ssl.SSLError, OSError, TimeoutError) as exc:
             raise _unreachable(self._host, exc) from None
 
     # -- pods: create and delete (copies) ---------------------------------------------
@@ -544,9 +546,13 @@ class KubeGateway:
         await self._guard_write(action, {"container": container, "command": argv}, dry_run=False)
         await self._client()
         if self._ws is None:
+            from kubernetes_asyncio.stream import WsApiClient
+
             self._ws = WsApiClient(configuration=self._configuration)
         # The generated annotations describe the plain HTTP call; through WsApiClient with
         # _preload_content=False it takes an argv list and returns a websocket context.
+        from kubernetes_asyncio import client as k8s
+
         core: Any = k8s.CoreV1Api(self._ws)
         try:
             ctx = await core.connect_get_namespaced_pod_exec(
@@ -571,26 +577,14 @@ class KubeGateway:
                         )
                         if negotiated == WS_V5:
                             await ws.send_bytes(b"\xff\x00")
-                    except (ConnectionError, aiohttp.ClientConnectionResetError):
+                    except (ConnectionError, _http().ClientConnectionResetError):
                         pass  # the command ended before reading its input; its status is still to come
-                status: Json | None = None
-                async for msg in ws:
-                    if msg.type != aiohttp.WSMsgType.BINARY or not msg.data:
-                        if msg.type in (aiohttp.WSMsgType.ERROR, aiohttp.WSMsgType.CLOSE):
-                            break
-                        continue
-                    channel, data = msg.data[0], msg.data[1:]
-                    if channel in (1, 2) and data:
-                        if not on_output(channel, data):
-                            return None
-                    elif channel == 3 and data:
-                        try:
-                            parsed = json.loads(data)
-                        except ValueError:
-                            parsed = {"status": "Failure", "message": decode_status_text(data)}
-                        status = cast(Json, parsed) if isinstance(parsed, dict) else None
-                return status
-        except aiohttp.WSServerHandshakeError as exc:
+                try:
+                    return await _read_exec(ws, on_output)
+                except BaseException:
+                    _drop(ws)  # timeout or cancellation: do not drain what the command still writes
+                    raise
+        except _http().WSServerHandshakeError as exc:
             if exc.status == 403:
                 raise Forbidden(
                     f"{action} was forbidden (HTTP 403).",
@@ -603,7 +597,7 @@ class KubeGateway:
             raise KubeApiError(f"{action} failed: HTTP {exc.status}.", status=exc.status) from None
         except DebugError:
             raise
-        except (aiohttp.ClientError, ssl.SSLError, OSError) as exc:
+        except (_http().ClientError, ssl.SSLError, OSError) as exc:
             raise _unreachable(self._host, exc) from None
 
 
@@ -632,6 +626,52 @@ def _query_value(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+async def _read_exec(ws: aiohttp.ClientWebSocketResponse, on_output: Callable[[int, bytes], bool]) -> Json | None:
+    """Stream channels 1/2 to `on_output` until the status on channel 3 and the close; None when stopped early."""
+    status: Json | None = None
+    async for msg in ws:
+        kinds = _http().WSMsgType
+        if msg.type != kinds.BINARY or not msg.data:
+            if msg.type in (kinds.ERROR, kinds.CLOSE):
+                break
+            continue
+        channel, data = msg.data[0], msg.data[1:]
+        if channel in (1, 2) and data:
+            if not on_output(channel, data):
+                _drop(ws)  # enough: a graceful close would first drain all the output in flight
+                return None
+        elif channel == 3 and data:
+            try:
+                parsed = json.loads(data)
+            except ValueError:
+                parsed = {"status": "Failure", "message": decode_status_text(data)}
+            status = cast(Json, parsed) if isinstance(parsed, dict) else None
+    return status
+
+
+def _http() -> ModuleType:
+    """aiohttp, imported on first use."""
+    import aiohttp
+
+    return aiohttp
+
+
+def _api_exception() -> type[Exception]:
+    from kubernetes_asyncio.client.exceptions import ApiException
+
+    exc: type[Exception] = ApiException
+    return exc
+
+
+def _drop(ws: object) -> None:
+    """Close a websocket's connection at once (aiohttp's close() reads until the peer's close frame,
+    i.e. through every byte the command is still writing)."""
+    response = getattr(ws, "_response", None)
+    close = getattr(response, "close", None)
+    if callable(close):
+        close()
 
 
 def decode_status_text(data: bytes) -> str:

@@ -121,27 +121,27 @@ def _field_selector(value: str) -> str:
 
 Namespace = Annotated[
     str,
-    Field(max_length=63, description="Namespace."),
+    Field(max_length=63),
     AfterValidator(_dns_label),
 ]
 PodName = Annotated[
     str,
-    Field(max_length=253, description="Pod name."),
+    Field(max_length=253),
     AfterValidator(_dns_subdomain),
 ]
 ContainerName = Annotated[
     str,
-    Field(max_length=63, description="Container name."),
+    Field(max_length=63),
     AfterValidator(_dns_label),
 ]
 LabelSelector = Annotated[
     str,
-    Field(max_length=1024, description="Label selector, e.g. 'app=slim,tier!=db'."),
+    Field(max_length=1024, description="e.g. 'app=slim,tier!=db'"),
     AfterValidator(_label_selector),
 ]
 FieldSelector = Annotated[
     str,
-    Field(max_length=1024, description="Field selector, e.g. 'status.phase=Running'."),
+    Field(max_length=1024, description="e.g. 'status.phase=Running'"),
     AfterValidator(_field_selector),
 ]
 
@@ -174,15 +174,15 @@ class Result(BaseModel):
 
 
 class ListPodsRequest(Request):
-    namespace: Namespace | None = Field(None, description="Namespace; omit for all namespaces.")
+    namespace: Namespace | None = Field(None, description="Omit for all namespaces.")
     label_selector: LabelSelector | None = None
     field_selector: FieldSelector | None = None
     problems_only: bool = Field(
         False,
-        description="Only pods that are failing, not ready, waiting or restarted recently; scans every page.",
+        description="Only failing, unready, waiting or recently restarted pods (scans all pages).",
     )
-    limit: int = Field(50, ge=1, le=500, description="Rows per page (with problems_only: most rows returned).")
-    continue_token: str | None = Field(None, max_length=8192, description="The continue_token of the previous page.")
+    limit: int = Field(50, ge=1, le=500, description="Rows per page (problems_only: most rows).")
+    continue_token: str | None = Field(None, max_length=8192, description="From the previous page.")
 
 
 class PodRow(Result):
@@ -199,7 +199,7 @@ class PodRow(Result):
 
 
 class ListPodsResult(Result):
-    namespace: str | None = Field(description="null when all namespaces were listed")
+    namespace: str | None = Field(None, description="absent when all namespaces were listed")
     pods: list[PodRow]
     scanned: int = Field(description="pods examined before filtering")
     hidden_by_policy: int = 0
@@ -216,7 +216,7 @@ class ListPodsResult(Result):
 class PodStatusRequest(Request):
     namespace: Namespace
     pod: PodName
-    events_limit: int = Field(10, ge=0, le=50, description="Most recent distinct events to include.")
+    events_limit: int = Field(10, ge=0, le=50)
 
 
 class Termination(Result):
@@ -296,13 +296,11 @@ class PodStatusResult(Result):
 class PodLogsRequest(Request):
     namespace: Namespace
     pod: PodName
-    container: ContainerName | None = Field(
-        None, description="Any container (init and ephemeral too); default: the pod's default one."
-    )
-    previous: bool = Field(False, description="Logs of the previous, crashed instance.")
+    container: ContainerName | None = Field(None, description="Any, incl. init/ephemeral; default: the pod's default.")
+    previous: bool = Field(False, description="The crashed previous instance.")
     tail_lines: int = Field(200, ge=1, le=5000)
     since_seconds: int | None = Field(None, ge=1, le=7 * 24 * 3600)
-    limit_bytes: int = Field(16_384, ge=256, le=262_144, description="Cap on returned bytes (newest kept).")
+    limit_bytes: int = Field(16_384, ge=256, le=262_144, description="Newest kept.")
     timestamps: bool = False
 
 
@@ -359,7 +357,7 @@ def _argv(value: list[str]) -> list[str]:
     return value
 
 
-ImageRef = Annotated[str, Field(max_length=512, description="Container image."), AfterValidator(_image_ref)]
+ImageRef = Annotated[str, Field(max_length=512), AfterValidator(_image_ref)]
 Argv = Annotated[list[str], Field(min_length=1), AfterValidator(_argv)]
 CUSTOM_FORBIDDEN = ("name", "command", "image", "lifecycle", "volumeDevices")
 
@@ -376,33 +374,27 @@ def _custom(value: dict[str, object]) -> dict[str, object]:
 class AddDebugContainerRequest(Request):
     namespace: Namespace
     pod: PodName
-    image: ImageRef | None = Field(None, description="Debug image; default: the server's debug image (busybox).")
-    target: ContainerName | None = Field(
-        None, description="Container whose process namespace the debugger joins (kubectl --target)."
-    )
-    profile: Profile = Field("general", description="kubectl debug profile for the securityContext.")
-    command: Argv | None = Field(
-        None, description="Command (argv). Default: a sleeper that expires after ttl_seconds; run tools via exec."
-    )
-    args: Argv | None = Field(None, description="Arguments to the image's entrypoint (kubectl --arguments-only).")
+    image: ImageRef | None = Field(None, description="Default: the server's debug image.")
+    target: ContainerName | None = Field(None, description="Container whose processes it joins (kubectl --target).")
+    profile: Profile = "general"
+    command: Argv | None = Field(None, description="argv; default: a sleeper for ttl_seconds (use exec).")
+    args: Argv | None = Field(None, description="To the entrypoint (--arguments-only).")
     env: Annotated[dict[str, str], AfterValidator(_env_map)] | None = None
     working_dir: str | None = Field(None, max_length=1024)
     image_pull_policy: Literal["Always", "IfNotPresent", "Never"] | None = None
-    name: ContainerName | None = Field(None, description="Container name; default debugger-xxxxx.")
+    name: ContainerName | None = None
     stdin: bool = False
     tty: bool = False
-    mount_like_target: bool = Field(False, description="Mount the target's volumes at the same paths (no subPath).")
-    run_as_target: bool = Field(False, description="Run as the target's non-root user/group.")
+    mount_like_target: bool = Field(False, description="The target's volume mounts.")
+    run_as_target: bool = Field(False, description="The target's user/group.")
     custom: Annotated[dict[str, object], AfterValidator(_custom)] | None = Field(
-        None, description="Partial container spec merged last (kubectl --custom); not name/command/image."
+        None, description="Partial container merged last (kubectl --custom)."
     )
-    ttl_seconds: int = Field(3600, ge=60, le=86_400, description="Lifetime of the default sleeper.")
-    reuse: bool = Field(True, description="Return a running debugger with the same spec instead of adding one.")
-    dry_run: bool = Field(False, description="Preview: the patch and the API server's dry-run verdict; no change.")
-    timeout_seconds: int = Field(60, ge=5, le=600, description="How long to wait for the debugger to run.")
-    plan_id: str | None = Field(
-        None, max_length=64, description="From a confirmation preview: apply exactly that previewed change."
-    )
+    ttl_seconds: int = Field(3600, ge=60, le=86_400)
+    reuse: bool = Field(True, description="Return a running identical debugger.")
+    dry_run: bool = Field(False, description="Patch + server verdict; no change.")
+    timeout_seconds: int = Field(60, ge=5, le=600)
+    plan_id: str | None = Field(None, max_length=64, description="From a confirmation: apply that change.")
 
 
 class AddDebugContainerResult(Result):
@@ -410,7 +402,7 @@ class AddDebugContainerResult(Result):
     pod: str
     container: str
     image: str
-    target: str | None
+    target: str | None = None
     profile: str
     dry_run: bool
     reused: bool = Field(description="an existing debugger with the same spec was returned")
@@ -433,16 +425,12 @@ class AddDebugContainerResult(Result):
 class ExecRequest(Request):
     namespace: Namespace
     pod: PodName
-    command: Argv = Field(description="argv, run without a shell; use ['sh', '-c', '...'] for shell syntax.")
-    container: ContainerName | None = Field(
-        None, description="Default: the newest running debugger this server added to the pod."
-    )
+    command: Argv = Field(description="argv, no shell (use sh -c).")
+    container: ContainerName | None = Field(None, description="Default: our newest debugger.")
     timeout_seconds: int = Field(30, ge=1, le=300)
-    max_output_bytes: int = Field(16_384, ge=256, le=262_144, description="Cap per stream (head and tail kept).")
-    stdin: str | None = Field(None, max_length=65_536, description="Text sent to the command's stdin, then EOF.")
-    plan_id: str | None = Field(
-        None, max_length=64, description="From a confirmation preview: apply exactly that previewed change."
-    )
+    max_output_bytes: int = Field(16_384, ge=256, le=262_144, description="Per stream.")
+    stdin: str | None = Field(None, max_length=65_536)
+    plan_id: str | None = Field(None, max_length=64, description="From a confirmation: apply that change.")
 
 
 class ExecResult(Result):
@@ -450,7 +438,7 @@ class ExecResult(Result):
     pod: str
     container: str
     command: list[str]
-    exit_code: int | None = Field(description="null when the command did not finish (timeout, output limit)")
+    exit_code: int | None = Field(None, description="absent when the command did not finish (timeout, output limit)")
     stdout: LongText = Field(description="untrusted text")
     stderr: LongText = Field(description="untrusted text")
     stdout_bytes: int
@@ -478,14 +466,10 @@ def _abs_path(value: str) -> str:
 class InspectRequest(Request):
     namespace: Namespace
     pod: PodName
-    what: Literal["processes", "ls", "cat"] = Field(
-        "processes", description="processes visible to the debugger; ls or cat a path in a process's filesystem."
-    )
-    path: Annotated[str, AfterValidator(_abs_path)] | None = Field(
-        None, description="For ls/cat: absolute path inside the process's root filesystem."
-    )
-    pid: int = Field(1, ge=1, le=4_194_304, description="Whose filesystem: 1 is the target's main process.")
-    container: ContainerName | None = Field(None, description="Debugger to use; default the newest of ours.")
+    what: Literal["processes", "ls", "cat"] = Field("processes", description="ls/cat read path in pid's filesystem.")
+    path: Annotated[str, AfterValidator(_abs_path)] | None = Field(None, description="Absolute path.")
+    pid: int = Field(1, ge=1, le=4_194_304, description="1: the target.")
+    container: ContainerName | None = Field(None, description="Default: our newest debugger.")
     max_bytes: int = Field(16_384, ge=256, le=262_144)
 
 
@@ -560,9 +544,7 @@ class CopyPodRequest(Request):
         False, description="Preview: the manifest, a diff against the source and the server's verdict."
     )
     timeout_seconds: int = Field(90, ge=5, le=600, description="How long to wait for the copy to run.")
-    plan_id: str | None = Field(
-        None, max_length=64, description="From a confirmation preview: apply exactly that previewed change."
-    )
+    plan_id: str | None = Field(None, max_length=64, description="From a confirmation: apply that change.")
 
     @property
     def keep_labels(self) -> bool:
@@ -593,7 +575,7 @@ class CopyPodResult(Result):
     namespace: str
     source: str
     name: str
-    debugger: str | None
+    debugger: str | None = None
     dry_run: bool
     phase: str = Field(description="Running, Pending, or dry-run")
     node: str | None = None
@@ -608,13 +590,11 @@ class CopyPodResult(Result):
 class CleanupRequest(Request):
     namespace: Namespace
     pods: Annotated[list[PodName], Field(min_length=1, max_length=100)] | None = Field(
-        None, description="Copies to delete; default every copy this server made in the namespace."
+        None, description="Default: all our copies here."
     )
-    expired_only: bool = Field(False, description="Only copies past their expiry.")
-    dry_run: bool = Field(False, description="List what would be deleted; delete nothing.")
-    plan_id: str | None = Field(
-        None, max_length=64, description="From a confirmation preview: apply exactly that previewed change."
-    )
+    expired_only: bool = False
+    dry_run: bool = False
+    plan_id: str | None = Field(None, max_length=64, description="From a confirmation: apply that change.")
 
 
 class CleanupResult(Result):
@@ -632,7 +612,7 @@ class CleanupResult(Result):
 
 
 class WhoamiRequest(Request):
-    namespace: Namespace = Field("default", description="Namespace to check permissions in.")
+    namespace: Namespace = "default"
 
 
 class AccessCheck(Result):
@@ -655,6 +635,20 @@ class WhoamiResult(Result):
     secret_masking: str = Field(description="whether values of Secrets that pods reference are masked")
 
 
+# -- confirmation (clients without elicitation) --------------------------------------
+
+
+class ConfirmationNeeded(Result):
+    """A write that waits for the user's yes: show them the change; call again with plan_id to apply it."""
+
+    plan_id: str
+    summary: str
+    change: object = Field(description="the exact patch, manifest summary or argv that would be applied")
+    server_dry_run: str | None = None
+    kubectl: Annotated[str, Cap(8000)] | None = None
+    expires_in_s: int
+
+
 # -- diagnose -----------------------------------------------------------------------
 
 
@@ -664,7 +658,7 @@ class DiagnoseRequest(Request):
         None,
         description="A workload (Deployment, StatefulSet, DaemonSet, Job, CronJob) or pod; omit for the namespace.",
     )
-    max_pods: int = Field(5, ge=1, le=20, description="Pods of the workload to examine (problem pods first).")
+    max_pods: int = Field(5, ge=1, le=20)
 
 
 class Finding(Result):

@@ -29,6 +29,34 @@ DEFAULT_DEBUG_IMAGES: Final = (
 )
 
 
+READ_ONLY_COMMANDS: Final = (
+    "ps",
+    "ls",
+    "cat",
+    "head",
+    "tail",
+    "grep",
+    "wc",
+    "stat",
+    "id",
+    "whoami",
+    "hostname",
+    "uname",
+    "date",
+    "uptime",
+    "df",
+    "du",
+    "free",
+    "env",
+    "printenv",
+    "pwd",
+    "nslookup",
+    "netstat",
+    "wget",
+)
+"""Commands that only read (wget is let through only to print to stdout: see `exec_needs_confirm`)."""
+
+
 class Policy(BaseModel):
     """Every setting with its safe default. Field names are the config file's keys."""
 
@@ -50,6 +78,11 @@ class Policy(BaseModel):
     max_ttl_seconds: int = Field(4 * 3600, ge=60, le=7 * 24 * 3600)
     allow_copies: bool = True
     allow_cleanup: bool = True
+    exec_without_confirm: tuple[str, ...] = Field(
+        READ_ONLY_COMMANDS,
+        description="commands (argv[0]) that run in this server's own debuggers without asking the user; "
+        "never a shell, never in other containers",
+    )
     mask_secret_values: bool = Field(
         True, description="read the Secrets a pod references (when RBAC allows) to mask their values in outputs"
     )
@@ -139,6 +172,22 @@ class Policy(BaseModel):
             setting="exec_any_container_in",
             hint="add a debugger with add_debug_container target=<container> and exec there.",
         )
+
+    def exec_needs_confirm(self, argv: list[str], *, ours: bool) -> bool:
+        """Whether running argv needs the user's yes: anything outside our debuggers, any shell, any command
+        not in `exec_without_confirm`, and a wget that would write a file or send data."""
+        if not ours or not argv:
+            return True
+        name = argv[0].rsplit("/", 1)[-1]
+        if name not in self.exec_without_confirm:
+            return True
+        if name == "wget":
+            writes = any(a.startswith(("--post", "--method", "--body", "--output-document=", "-P")) for a in argv)
+            to_stdout = any(
+                a in ("-O-", "-qO-") or (a == "-O" and argv[i + 1 : i + 2] == ["-"]) for i, a in enumerate(argv)
+            )
+            return writes or not to_stdout
+        return False
 
     def check_copies(self) -> None:
         if not self.allow_copies:

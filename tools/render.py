@@ -14,6 +14,7 @@ from k8s_debug_mcp.tools.kube import format_age, parse_time
 from k8s_debug_mcp.tools.models import (
     AddDebugContainerResult,
     CleanupResult,
+    ConfirmationNeeded,
     ContainerInfo,
     CopyPodResult,
     DiagnoseResult,
@@ -326,6 +327,22 @@ def render_whoami(res: WhoamiResult, fence: Fence) -> str:
     confirm = "with user confirmation" if res.confirm else "without confirmation"
     lines.append(f"server policy: {mode}, {confirm}; profiles: {', '.join(res.profiles)}")
     lines.append(f"secret values: {res.secret_masking}")
+    return "\n".join(lines)
+
+
+def render_confirmation(res: ConfirmationNeeded, fence: Fence) -> str:
+    change = res.change if isinstance(res.change, str) else json.dumps(res.change, separators=(",", ":"))
+    lines = [
+        "Needs the user's yes (nothing was changed yet). Show them this; if they approve, call again with the "
+        f'same arguments plus plan_id="{res.plan_id}" (once, within {res.expires_in_s // 60} minutes).',
+        res.summary,
+    ]
+    if res.server_dry_run:
+        lines.append(f"server dry run: {res.server_dry_run}")
+    lines.append("exact change:")
+    lines.append(fence.wrap("change", change))
+    if res.kubectl:
+        lines.append(f"kubectl equivalent: {res.kubectl}")
     return "\n".join(lines)
 
 

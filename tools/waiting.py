@@ -25,6 +25,7 @@ async def wait_for_pod(
     *,
     timeout_s: int,
     decide: Callable[[Json], T | None],
+    on_change: Callable[[Json], Awaitable[None]] | None = None,
 ) -> T:
     """Watch `name` from `pod`'s resourceVersion until `decide(pod)` returns a value.
 
@@ -43,6 +44,8 @@ async def wait_for_pod(
                     verdict = decide(current)
                     if verdict is not None:
                         return verdict
+                    if on_change is not None:
+                        await on_change(current)
             except Gone:
                 # Our resourceVersion was compacted away: start again from the pod as it is now.
                 current = await gateway.get_pod(namespace, name)

@@ -73,22 +73,26 @@ async def test_without_elicitation_a_plan_id_confirms_exactly_once(
     args = {"namespace": seeded.namespace, "pod": seeded.slim_pod, "target": "app"}
     async with Client(build_server(settings)) as client:
         first = await client.call_tool("add_debug_container", args)
-        assert first.is_error
+        assert not first.is_error, text(first)  # a question for the user, not an error
         body = text(first)
-        assert "Confirmation required" in body
+        question = data(first)
+        assert body.startswith("Needs the user's yes (nothing was changed yet)")
+        assert question["server_dry_run"].startswith("accepted")
+        assert question["change"]["spec"]["ephemeralContainers"][0]["targetContainerName"] == "app"
+        assert question["kubectl"].startswith("kubectl debug")
         assert ephemeral(kube, seeded.namespace, seeded.slim_pod) == []
-        plan_id = body.split('plan_id="', 1)[1].split('"', 1)[0]
+        plan_id = question["plan_id"]
 
         other = await client.call_tool("add_debug_container", {**args, "target": "sidecar", "plan_id": plan_id})
         assert other.is_error
         assert "issued for a different call" in text(other)
 
         first = await client.call_tool("add_debug_container", args)
-        plan_id = text(first).split('plan_id="', 1)[1].split('"', 1)[0]
+        plan_id = data(first)["plan_id"]
         applied = await client.call_tool("add_debug_container", {**args, "plan_id": plan_id})
         assert not applied.is_error, text(applied)
         name = data(applied)["container"]
-        assert name in body  # the preview named the container that was added
+        assert name in question["summary"]  # the preview named the container that was added
 
         again = await client.call_tool("add_debug_container", {**args, "reuse": False, "plan_id": plan_id})
         assert again.is_error

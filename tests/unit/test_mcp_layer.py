@@ -130,12 +130,13 @@ async def test_without_elicitation_a_plan_id_applies_exactly_the_preview_once(tm
     args = {"namespace": "ns", "pod": "web", "target": "app"}
     async with Client(build_server(settings(tmp_path, confirm=True), gateway=fake)) as client:
         first = await client.call_tool("add_debug_container", args)
-        assert "Confirmation required" in text(first)
+        assert not first.is_error
+        assert "Needs the user's yes" in text(first)
         assert fake.writes == []
-        plan_id = text(first).split('plan_id="', 1)[1].split('"', 1)[0]
+        plan_id = data(first)["plan_id"]
         applied = await client.call_tool("add_debug_container", {**args, "plan_id": plan_id})
         assert not applied.is_error, text(applied)
-        assert data(applied)["container"] in text(first)
+        assert data(applied)["container"] in data(first)["summary"]
         again = await client.call_tool("add_debug_container", {**args, "reuse": False, "plan_id": plan_id})
     assert "Unknown or expired plan_id" in text(again)
     assert len(fake.writes) == 1
@@ -313,3 +314,39 @@ async def test_forged_markers_and_labels_prove_nothing(tmp_path: Path) -> None:
     assert ("ns", "looks-like-a-copy") in fake.pods
     assert not any(w.startswith(("exec", "delete")) for w in fake.writes)
     assert [c["ours"] for c in data(status)["containers"] if c["kind"] == "ephemeral"] == [False]
+
+
+async def test_read_only_commands_in_our_debugger_run_without_a_second_call(tmp_path: Path) -> None:
+    fake = fake_with_pod()
+    fake.exec_output = (b"PID USER COMMAND\n", b"", 0)
+    async with Client(build_server(settings(tmp_path, confirm=True), gateway=fake)) as client:
+        added = await client.call_tool("add_debug_container", {"namespace": "ns", "pod": "web"})
+        plan = data(added)["plan_id"]
+        await client.call_tool("add_debug_container", {"namespace": "ns", "pod": "web", "plan_id": plan})
+        ps = await client.call_tool("exec", {"namespace": "ns", "pod": "web", "command": ["ps"]})
+        page = await client.call_tool("exec", {"namespace": "ns", "pod": "web", "command": ["wget", "-qO-", "x:8080"]})
+        shell = await client.call_tool("exec", {"namespace": "ns", "pod": "web", "command": ["sh", "-c", "ps"]})
+        save = await client.call_tool("exec", {"namespace": "ns", "pod": "web", "command": ["wget", "-O", "/x", "y"]})
+    assert "exit code 0" in text(ps)
+    assert "exit code 0" in text(page)
+    assert "Needs the user's yes" in text(shell)
+    assert "Needs the user's yes" in text(save)
+    assert [w for w in fake.writes if w.startswith("exec")] == [
+        "exec ns/web/" + data(ps)["container"] + " ['ps']",
+        "exec ns/web/" + data(ps)["container"] + " ['wget', '-qO-', 'x:8080']",
+    ]
+
+
+async def test_long_work_reports_progress_to_a_client_that_asked(tmp_path: Path) -> None:
+    fake = fake_with_pod()
+    seen: list[tuple[float, str | None]] = []
+
+    async def progress(value: float, total: float | None, message: str | None) -> None:
+        seen.append((value, message))
+
+    async with Client(build_server(settings(tmp_path), gateway=fake)) as client:
+        res = await client.call_tool(
+            "add_debug_container", {"namespace": "ns", "pod": "web"}, progress_callback=progress
+        )
+    assert not res.is_error, text(res)
+    assert [m for _, m in seen] == ["waiting for the debugger to run"]
