@@ -59,7 +59,8 @@ COPY --from=build /opt/k8s-debug-mcp /opt/k8s-debug-mcp
 ENV PATH=/opt/k8s-debug-mcp/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    K8S_DEBUG_MCP_AUDIT_LOG=/var/lib/k8s-debug-mcp/audit.jsonl
+    K8S_DEBUG_MCP_AUDIT_LOG=/var/lib/k8s-debug-mcp/audit.jsonl \
+    XDG_STATE_HOME=/var/lib/k8s-debug-mcp
 VOLUME ["/var/lib/k8s-debug-mcp"]
 USER 10001:10001
 WORKDIR /tmp

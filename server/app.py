@@ -11,8 +11,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from mcp.server import MCPServer
+from mcp.shared.exceptions import MCPError
+from mcp.types import INVALID_PARAMS
 
 from k8s_debug_mcp import __version__
 from k8s_debug_mcp.server.audit import AuditLog, default_audit_path
@@ -79,11 +82,16 @@ def owner_key(settings: Settings) -> bytes:
     else:
         path = Path(settings.owner_key_file).expanduser() if settings.owner_key_file else default_owner_key_path()
         if not path.exists() and not settings.owner_key_file:
-            path.parent.mkdir(parents=True, exist_ok=True)
             try:
+                path.parent.mkdir(parents=True, exist_ok=True)
                 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             except FileExistsError:
                 pass  # another process made it first
+            except OSError as exc:
+                raise SystemExit(
+                    f"k8s-debug-mcp: cannot create the owner key {path}: {exc.strerror}; set --owner-key-file "
+                    "(e.g. a mounted Secret) or K8S_DEBUG_MCP_OWNER_KEY, or XDG_STATE_HOME to a writable folder"
+                ) from None
             else:
                 with os.fdopen(fd, "w") as f:
                     f.write(secrets.token_hex(32) + "\n")
@@ -122,6 +130,29 @@ class AppContext:
         return self.deps.gateway
 
 
+class DebugServer(MCPServer[AppContext]):
+    """The SDK's server, with protocol errors where the spec wants them: an unknown tool, an unknown
+    prompt or a prompt without its required arguments are invalid params (-32602), not results."""
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        if self._tool_manager.get_tool(name) is None:
+            raise MCPError(code=INVALID_PARAMS, message=f"Unknown tool: {name}", data={"name": name})
+        return await super().call_tool(name, arguments, context)
+
+    async def get_prompt(self, name: str, arguments: dict[str, Any] | None = None, context: Any = None) -> Any:
+        prompt = self._prompt_manager.get_prompt(name)
+        if prompt is None:
+            raise MCPError(code=INVALID_PARAMS, message=f"Unknown prompt: {name}", data={"name": name})
+        missing = [a.name for a in prompt.arguments or [] if a.required and a.name not in (arguments or {})]
+        if missing:
+            raise MCPError(
+                code=INVALID_PARAMS,
+                message=f"Prompt {name} needs the argument(s): {', '.join(missing)}",
+                data={"name": name, "missing": missing},
+            )
+        return await super().get_prompt(name, arguments, context)
+
+
 def build_server(settings: Settings, *, gateway: Gateway | None = None) -> MCPServer[AppContext]:
     """The server. The lifespan owns the one ApiClient unless a gateway is passed in."""
     owner = Ownership(owner_key(settings))
@@ -155,7 +186,7 @@ def build_server(settings: Settings, *, gateway: Gateway | None = None) -> MCPSe
                 await gw.close()
 
     auth = auth_for(settings)
-    server = MCPServer(
+    server = DebugServer(
         name="k8s-debug-mcp",
         title="Kubernetes debugger",
         version=__version__,

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
 from mcp.server import MCPServer
-from mcp.server.mcpserver.exceptions import ResourceError
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.types import TextContent
 
 from k8s_debug_mcp.server.confirm import Ctx
@@ -15,7 +15,7 @@ from k8s_debug_mcp.server.registry import present
 from k8s_debug_mcp.tools import pods, render
 from k8s_debug_mcp.tools.boundary import sanitize_text
 from k8s_debug_mcp.tools.deps import Deps
-from k8s_debug_mcp.tools.errors import DebugError
+from k8s_debug_mcp.tools.errors import DebugError, NotFound
 from k8s_debug_mcp.tools.models import PodLogsRequest, PodLogsResult, PodStatusRequest, PodStatusResult, Result
 from k8s_debug_mcp.tools.secrets import masker_for, touched_pods
 from k8s_debug_mcp.tools.text import Fence
@@ -85,6 +85,9 @@ async def _resource_text(ctx: Ctx, run: Callable[[Deps], Awaitable[R]], render: 
     pods = touched_pods()
     try:
         result = await run(app.deps)
+    except NotFound as exc:  # SEP-2164: a resource that does not exist is invalid params, not an internal error
+        masker = await masker_for(app.deps.secrets, pods)
+        raise ResourceNotFoundError(sanitize_text(str(exc), masker)) from None
     except DebugError as exc:
         masker = await masker_for(app.deps.secrets, pods)
         raise ResourceError(sanitize_text(str(exc), masker)) from None
@@ -105,7 +108,7 @@ def register_resources(server: MCPServer[AppContext]) -> None:
         try:
             req = PodStatusRequest(namespace=namespace, pod=pod)
         except ValueError:
-            raise ResourceError("namespace and pod must be DNS names") from None
+            raise ResourceNotFoundError("namespace and pod must be DNS names") from None
 
         async def run(deps: Deps) -> PodStatusResult:
             deps.policy.check_namespace(req.namespace)
@@ -124,7 +127,7 @@ def register_resources(server: MCPServer[AppContext]) -> None:
         try:
             req = PodLogsRequest(namespace=namespace, pod=pod, container=container)
         except ValueError:
-            raise ResourceError("namespace, pod and container must be DNS names") from None
+            raise ResourceNotFoundError("namespace, pod and container must be DNS names") from None
 
         async def run(deps: Deps) -> PodLogsResult:
             deps.policy.check_namespace(req.namespace)

@@ -64,7 +64,7 @@ def test_the_inspector_calls_a_tool_and_sees_tool_errors(
     )
     assert ok.returncode == 0, ok.stderr[-2000:]
     result = json.loads(ok.stdout)
-    assert result["structuredContent"]["findings"][0]["title"] == "crash loop"
+    assert result["structuredContent"]["findings"][0]["title"].startswith("crash loop: container app exits 1")
     missing = run(
         inspector,
         kubeconfig,

@@ -137,7 +137,14 @@ def test_the_deployment_is_hardened(helm: str) -> None:
     assert pod["enableServiceLinks"] is False
     assert "hostNetwork" not in pod
     mounts = {m["mountPath"] for m in c["volumeMounts"]}
-    assert mounts == {"/tmp", "/var/lib/k8s-debug-mcp", "/var/run/secrets/k8s-debug-mcp"}
+    assert mounts == {
+        "/tmp",
+        "/var/lib/k8s-debug-mcp",
+        "/var/run/secrets/k8s-debug-mcp",
+        "/var/run/secrets/k8s-debug-mcp-owner",
+    }
+    env = {e["name"]: e.get("value") for e in c["env"]}
+    assert env["K8S_DEBUG_MCP_OWNER_KEY_FILE"] == "/var/run/secrets/k8s-debug-mcp-owner/key"
     assert c["imagePullPolicy"] == "IfNotPresent"
     assert c["image"] == "ghcr.io/k8s-debug-mcp/k8s-debug-mcp:0.1.0"
 
@@ -160,12 +167,20 @@ def test_probes_use_the_unauthenticated_endpoints_and_metrics_have_their_own_por
     assert not [d for d in docs if d["kind"] in ("ServiceMonitor", "NetworkPolicy")]
 
 
-def test_the_token_comes_from_a_generated_secret_or_an_existing_one(helm: str) -> None:
+def test_the_token_and_the_owner_key_come_from_generated_secrets_or_existing_ones(helm: str) -> None:
     docs = render(helm)
-    secret = one(docs, "Secret")
-    assert secret["metadata"]["name"] == "mcp-k8s-debug-mcp-token"
-    assert len(secret["data"]["token"]) >= 64  # base64 of 48 random characters
-    mine = render(helm, "--set", "auth.existingSecret=my-token", "--set", "auth.existingSecretKey=value")
+    secrets = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Secret"}
+    assert len(secrets["mcp-k8s-debug-mcp-token"]["data"]["token"]) >= 64  # base64 of 48 random characters
+    assert len(secrets["mcp-k8s-debug-mcp-owner-key"]["data"]["key"]) >= 64  # base64 of 64 random characters
+    mine = render(
+        helm,
+        "--set",
+        "auth.existingSecret=my-token",
+        "--set",
+        "auth.existingSecretKey=value",
+        "--set",
+        "ownerKey.existingSecret=my-key",
+    )
     assert not [d for d in mine if d["kind"] == "Secret"]
     volumes = one(mine, "Deployment")["spec"]["template"]["spec"]["volumes"]
     token = next(v for v in volumes if v["name"] == "token")
@@ -210,9 +225,10 @@ def test_playground_values_are_host_network_and_loopback_only_when_asked_for(hel
     assert {e["name"]: e["value"] for e in c["env"]} == {
         "KUBERNETES_SERVICE_HOST": "127.0.0.1",
         "KUBERNETES_SERVICE_PORT": "32764",
+        "K8S_DEBUG_MCP_OWNER_KEY_FILE": "/var/run/secrets/k8s-debug-mcp-owner/key",
     }
     assert "--host=127.0.0.1" in c["args"]
     assert c["imagePullPolicy"] == "Never"
     assert pod["nodeSelector"] == {"type": "real"}
-    default_env = container(render(helm)).get("env")
-    assert not default_env
+    default_env = {e["name"] for e in container(render(helm)).get("env") or []}
+    assert default_env == {"K8S_DEBUG_MCP_OWNER_KEY_FILE"}  # no playground override by default

@@ -40,6 +40,10 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- default (printf "%s-token" (include "k8s-debug-mcp.fullname" .)) .Values.auth.existingSecret }}
 {{- end }}
 
+{{- define "k8s-debug-mcp.ownerKeySecretName" -}}
+{{- default (printf "%s-owner-key" (include "k8s-debug-mcp.fullname" .)) .Values.ownerKey.existingSecret }}
+{{- end }}
+
 {{/* Cluster-scoped objects carry the release namespace: two releases of one name never clash. */}}
 {{- define "k8s-debug-mcp.clusterName" -}}
 {{- printf "%s-%s" .Release.Namespace (include "k8s-debug-mcp.fullname" .) | trunc 63 | trimSuffix "-" }}
