@@ -91,11 +91,11 @@ class ToolSpec(Generic[Req, Res]):
 
     @property
     def annotations(self) -> ToolAnnotations:
+        # Only what differs from the spec's defaults (readOnly false, destructive true, idempotent false).
         return ToolAnnotations(
-            title=self.title,
-            read_only_hint=self.read_only,
-            destructive_hint=self.destructive,
-            idempotent_hint=self.idempotent,
+            read_only_hint=True if self.read_only else None,
+            destructive_hint=False if not self.destructive else None,
+            idempotent_hint=True if self.idempotent and not self.read_only else None,
             open_world_hint=False,
         )
 
@@ -103,20 +103,21 @@ class ToolSpec(Generic[Req, Res]):
 AnySpec = ToolSpec[Any, Any]
 
 
-def compact_schema(schema: Any, *, output: bool = False) -> Any:
+def compact_schema(schema: Any, *, output: bool = False, top: bool = True) -> Any:
     """Shrink a pydantic JSON schema without changing what it accepts (the model re-reads it every turn).
 
     - drops auto-generated 'title' keywords (property names are kept);
     - an optional field, ``anyOf: [{type: T, ...}, {type: null}]``, becomes the T branch: a null
       input means "not given" (the handler drops nulls), and results leave out fields that are
       None (structured content is dumped without them), so no consumer ever sees a null;
-    - inputs: drops ``default`` of null or false (they go without saying) and ``maxLength``
-      (validated by the server, and noise to the model);
+    - inputs: drops ``default`` of null or false (they go without saying) and the length and
+      number bounds (validated by the server, whose message names the bound; noise to the model);
     - outputs: drops every default, description and ``required`` (the text explains the
-      result; a result is validated by its model before it is sent).
+      result; a result is validated by its model before it is sent), and ``type`` where
+      ``properties`` or ``items`` already say it (the root keeps ``type: object``).
     """
     if isinstance(schema, list):
-        return [compact_schema(item, output=output) for item in schema]
+        return [compact_schema(item, output=output, top=False) for item in schema]
     if not isinstance(schema, dict):
         return schema
     out: Arguments = {}
@@ -125,16 +126,22 @@ def compact_schema(schema: Any, *, output: bool = False) -> Any:
             continue
         if key == "default" and (value is None or value is False or output):
             continue
-        if key in ("maxLength", "minLength") and not output and isinstance(value, int):
-            continue
+        if (
+            key in ("maxLength", "minLength", "maximum", "minimum", "maxItems")
+            and not output
+            and isinstance(value, int)
+        ):
+            continue  # bounds are validated by the server, which names the bound when one is crossed
         if key in ("description", "required") and output and isinstance(value, str | list):
             continue
-        if key == "additionalProperties" and output and value is True:
-            continue
+        if key == "additionalProperties" and value is True:
+            continue  # the default
         if key in ("properties", "$defs", "definitions") and isinstance(value, dict):
-            out[key] = {name: compact_schema(sub, output=output) for name, sub in value.items()}
+            out[key] = {name: compact_schema(sub, output=output, top=False) for name, sub in value.items()}
         else:
-            out[key] = compact_schema(value, output=output)
+            out[key] = compact_schema(value, output=output, top=False)
+    if output and not top and out.get("type") in ("object", "array") and ("properties" in out or "items" in out):
+        del out["type"]  # implied by properties/items for what we send; the root keeps its type
     branches = out.get("anyOf")
     if isinstance(branches, list) and len(branches) == 2 and {"type": "null"} in branches:
         other = next(b for b in branches if b != {"type": "null"})
@@ -172,12 +179,13 @@ def inline_single_use_defs(schema: Any) -> Any:
 
 
 def output_schema(spec: AnySpec) -> Any:
-    """The compact outputSchema of a tool: its result, or (writes that ask first) the result or the question."""
-    result = inline_single_use_defs(compact_schema(spec.result.model_json_schema(), output=True))
-    if spec.preview is None:
-        return result
-    question = inline_single_use_defs(compact_schema(ConfirmationNeeded.model_json_schema(), output=True))
-    return {"type": "object", "anyOf": [result, question]}
+    """The compact outputSchema of a tool: its result's properties, none required.
+
+    A write that first needs the user's yes answers with a ConfirmationNeeded object instead (plan_id,
+    summary, change, server_dry_run, kubectl); with nothing required and no extra properties forbidden,
+    it is valid against the same schema, so the question costs no schema bytes on every turn.
+    """
+    return inline_single_use_defs(compact_schema(spec.result.model_json_schema(), output=True))
 
 
 def _present_args(arguments: Arguments) -> Arguments:

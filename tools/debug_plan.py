@@ -339,8 +339,6 @@ def plan_debug_container(
             }
         else:
             warnings.append(f"run_as_target: target {req.target} runs as root or an image default; nothing set.")
-    if req.working_dir:
-        beyond_kubectl["workingDir"] = req.working_dir
     container = merge_container(container, beyond_kubectl)
     if req.custom:
         container = merge_container(container, {**req.custom, "name": name})

@@ -136,12 +136,12 @@ ContainerName = Annotated[
 ]
 LabelSelector = Annotated[
     str,
-    Field(max_length=1024, description="e.g. 'app=slim,tier!=db'"),
+    Field(max_length=1024),
     AfterValidator(_label_selector),
 ]
 FieldSelector = Annotated[
     str,
-    Field(max_length=1024, description="e.g. 'status.phase=Running'"),
+    Field(max_length=1024),
     AfterValidator(_field_selector),
 ]
 
@@ -179,10 +179,10 @@ class ListPodsRequest(Request):
     field_selector: FieldSelector | None = None
     problems_only: bool = Field(
         False,
-        description="Only failing, unready, waiting or recently restarted pods (scans all pages).",
+        description="Only sick pods (scans all pages).",
     )
-    limit: int = Field(50, ge=1, le=500, description="Rows per page (problems_only: most rows).")
-    continue_token: str | None = Field(None, max_length=8192, description="From the previous page.")
+    limit: int = Field(50, ge=1, le=500)
+    continue_token: str | None = Field(None, max_length=8192)
 
 
 class PodRow(Result):
@@ -296,11 +296,11 @@ class PodStatusResult(Result):
 class PodLogsRequest(Request):
     namespace: Namespace
     pod: PodName
-    container: ContainerName | None = Field(None, description="Any, incl. init/ephemeral; default: the pod's default.")
-    previous: bool = Field(False, description="The crashed previous instance.")
+    container: ContainerName | None = Field(None, description="Any kind; default: the pod's default.")
+    previous: bool = False
     tail_lines: int = Field(200, ge=1, le=5000)
     since_seconds: int | None = Field(None, ge=1, le=7 * 24 * 3600)
-    limit_bytes: int = Field(16_384, ge=256, le=262_144, description="Newest kept.")
+    limit_bytes: int = Field(16_384, ge=256, le=262_144)
     timestamps: bool = False
 
 
@@ -374,13 +374,12 @@ def _custom(value: dict[str, object]) -> dict[str, object]:
 class AddDebugContainerRequest(Request):
     namespace: Namespace
     pod: PodName
-    image: ImageRef | None = Field(None, description="Default: the server's debug image.")
-    target: ContainerName | None = Field(None, description="Container whose processes it joins (kubectl --target).")
+    image: ImageRef | None = None
+    target: ContainerName | None = Field(None, description="Container whose processes it joins.")
     profile: Profile = "general"
-    command: Argv | None = Field(None, description="argv; default: a sleeper for ttl_seconds (use exec).")
+    command: Argv | None = Field(None, description="Default: a sleeper for ttl_seconds; then exec.")
     args: Argv | None = Field(None, description="To the entrypoint (--arguments-only).")
     env: Annotated[dict[str, str], AfterValidator(_env_map)] | None = None
-    working_dir: str | None = Field(None, max_length=1024)
     image_pull_policy: Literal["Always", "IfNotPresent", "Never"] | None = None
     name: ContainerName | None = None
     stdin: bool = False
@@ -391,10 +390,10 @@ class AddDebugContainerRequest(Request):
         None, description="Partial container merged last (kubectl --custom)."
     )
     ttl_seconds: int = Field(3600, ge=60, le=86_400)
-    reuse: bool = Field(True, description="Return a running identical debugger.")
+    reuse: bool = Field(True, description="Return a running identical one.")
     dry_run: bool = Field(False, description="Patch + server verdict; no change.")
     timeout_seconds: int = Field(60, ge=5, le=600)
-    plan_id: str | None = Field(None, max_length=64, description="From a confirmation: apply that change.")
+    plan_id: str | None = Field(None, max_length=64)
 
 
 class AddDebugContainerResult(Result):
@@ -426,11 +425,11 @@ class ExecRequest(Request):
     namespace: Namespace
     pod: PodName
     command: Argv = Field(description="argv, no shell (use sh -c).")
-    container: ContainerName | None = Field(None, description="Default: our newest debugger.")
+    container: ContainerName | None = None
     timeout_seconds: int = Field(30, ge=1, le=300)
-    max_output_bytes: int = Field(16_384, ge=256, le=262_144, description="Per stream.")
+    max_output_bytes: int = Field(16_384, ge=256, le=262_144)
     stdin: str | None = Field(None, max_length=65_536)
-    plan_id: str | None = Field(None, max_length=64, description="From a confirmation: apply that change.")
+    plan_id: str | None = Field(None, max_length=64)
 
 
 class ExecResult(Result):
@@ -466,10 +465,10 @@ def _abs_path(value: str) -> str:
 class InspectRequest(Request):
     namespace: Namespace
     pod: PodName
-    what: Literal["processes", "ls", "cat"] = Field("processes", description="ls/cat read path in pid's filesystem.")
-    path: Annotated[str, AfterValidator(_abs_path)] | None = Field(None, description="Absolute path.")
+    what: Literal["processes", "ls", "cat"] = Field("processes", description="ls/cat: path in pid's filesystem.")
+    path: Annotated[str, AfterValidator(_abs_path)] | None = None
     pid: int = Field(1, ge=1, le=4_194_304, description="1: the target.")
-    container: ContainerName | None = Field(None, description="Default: our newest debugger.")
+    container: ContainerName | None = None
     max_bytes: int = Field(16_384, ge=256, le=262_144)
 
 
@@ -544,7 +543,7 @@ class CopyPodRequest(Request):
         False, description="Preview: the manifest, a diff against the source and the server's verdict."
     )
     timeout_seconds: int = Field(90, ge=5, le=600, description="How long to wait for the copy to run.")
-    plan_id: str | None = Field(None, max_length=64, description="From a confirmation: apply that change.")
+    plan_id: str | None = Field(None, max_length=64)
 
     @property
     def keep_labels(self) -> bool:
@@ -590,11 +589,11 @@ class CopyPodResult(Result):
 class CleanupRequest(Request):
     namespace: Namespace
     pods: Annotated[list[PodName], Field(min_length=1, max_length=100)] | None = Field(
-        None, description="Default: all our copies here."
+        None, description="Default: all ours."
     )
     expired_only: bool = False
     dry_run: bool = False
-    plan_id: str | None = Field(None, max_length=64, description="From a confirmation: apply that change.")
+    plan_id: str | None = Field(None, max_length=64)
 
 
 class CleanupResult(Result):
@@ -656,7 +655,7 @@ class DiagnoseRequest(Request):
     namespace: Namespace
     name: PodName | None = Field(
         None,
-        description="A workload (Deployment, StatefulSet, DaemonSet, Job, CronJob) or pod; omit for the namespace.",
+        description="Workload or pod; omit for the whole namespace.",
     )
     max_pods: int = Field(5, ge=1, le=20)
 

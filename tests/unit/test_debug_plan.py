@@ -109,13 +109,16 @@ def test_full_option_plan_snapshot() -> None:
         command=["sh", "-c", "sleep 1"],
         args=["x"],
         env={"A": "1"},
-        working_dir="/tmp",
         image_pull_policy="IfNotPresent",
         stdin=True,
         tty=True,
         mount_like_target=True,
         run_as_target=True,
-        custom={"securityContext": {"capabilities": {"add": ["SYS_PTRACE"]}}, "env": [{"name": "A", "value": "2"}]},
+        custom={
+            "securityContext": {"capabilities": {"add": ["SYS_PTRACE"]}},
+            "env": [{"name": "A", "value": "2"}],
+            "workingDir": "/tmp",  # kubectl has no flag for it either
+        },
     )
     assert p.container == {
         "name": "debugger-x2b4z",
