@@ -341,8 +341,8 @@ async def test_long_work_reports_progress_to_a_client_that_asked(tmp_path: Path)
     fake = fake_with_pod()
     seen: list[tuple[float, str | None]] = []
 
-    async def progress(value: float, total: float | None, message: str | None) -> None:
-        seen.append((value, message))
+    async def progress(progress: float, total: float | None, message: str | None) -> None:
+        seen.append((progress, message))
 
     async with Client(build_server(settings(tmp_path), gateway=fake)) as client:
         res = await client.call_tool(
