@@ -9,7 +9,7 @@ import os
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +111,32 @@ async def _warm_up() -> None:
         await asyncio.to_thread(importlib.import_module, "kubernetes_asyncio.client")
 
 
+@dataclass
+class Clusters:
+    """One gateway per kubeconfig context, created on first use and reused (the server's own first)."""
+
+    settings: Settings
+    audit: AuditLog
+    default: Gateway
+    others: dict[str, Deps] = field(default_factory=dict)
+
+    async def deps_for(self, base: Deps, context: str | None) -> Deps:
+        if context is None or context in (self.settings.context, await self.default.context_name()):
+            return base
+        self.settings.policy.check_context(context)
+        if context not in self.others:
+            kube = replace(self.settings.kube, context=context)
+            gw = KubeGateway(kube, policy=self.settings.policy, before_write=self.audit.before_write)
+            secrets = SecretValues(gw) if self.settings.policy.mask_secret_values else None
+            self.others[context] = replace(base, gateway=gw, secrets=secrets)
+        return self.others[context]
+
+    async def close(self) -> None:
+        for deps in self.others.values():
+            if isinstance(deps.gateway, KubeGateway):
+                await deps.gateway.close()
+
+
 @dataclass(frozen=True, slots=True)
 class AppContext:
     """What every tool call gets: created once per server run by the lifespan."""
@@ -120,6 +146,15 @@ class AppContext:
     audit: AuditLog
     plans: PlanStore = field(default_factory=PlanStore)
     observe: Observer = field(default_factory=Observer)
+    clusters: Clusters | None = None
+
+    async def deps_for(self, context: str | None) -> Deps:
+        """The dependencies for a call that names a kubeconfig context (or not)."""
+        if self.clusters is None:
+            if context is not None and context != await self.deps.gateway.context_name():
+                self.settings.policy.check_context(context)
+            return self.deps
+        return await self.clusters.deps_for(self.deps, context)
 
     @property
     def policy(self) -> Policy:
@@ -161,6 +196,7 @@ def build_server(settings: Settings, *, gateway: Gateway | None = None) -> MCPSe
     async def lifespan(_: MCPServer[AppContext]) -> AsyncIterator[AppContext]:
         audit = AuditLog(settings.audit_log or default_audit_path())
         own = gateway is None
+        clusters: Clusters | None = None
         gw: Gateway = (
             KubeGateway(settings.kube, policy=settings.policy, before_write=audit.before_write)
             if gateway is None
@@ -177,10 +213,13 @@ def build_server(settings: Settings, *, gateway: Gateway | None = None) -> MCPSe
         )
         try:
             observe = PrometheusObserver() if settings.transport == "streamable-http" else Observer()
-            yield AppContext(settings=settings, deps=deps, audit=audit, observe=observe)
+            clusters = Clusters(settings, audit, gw) if gateway is None else None
+            yield AppContext(settings=settings, deps=deps, audit=audit, observe=observe, clusters=clusters)
         finally:
             if warm is not None:
                 warm.cancel()
+            if clusters is not None:
+                await clusters.close()
             audit.close()
             if own and isinstance(gw, KubeGateway):
                 await gw.close()

@@ -49,6 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=None, help="HTTP port")
     p.add_argument("--log-level", choices=["debug", "info", "warning", "error"], default=None)
     p.add_argument("--debug-image", default=None, help="default debug image")
+    p.add_argument("--api-timeout", type=float, default=None, help="seconds one API request may take (default 30)")
     p.add_argument("--audit-log", default=None, help="append-only JSONL audit file of every mutation attempt")
     p.add_argument("--metrics-port", type=int, default=None, help="Prometheus /metrics port (streamable HTTP)")
     p.add_argument("--metrics-host", default=None, help="metrics bind address (default: --host)")
@@ -88,6 +89,7 @@ def _flags(args: argparse.Namespace) -> dict[str, object]:
             "port",
             "log_level",
             "debug_image",
+            "api_timeout",
             "audit_log",
             "http_token_file",
             "owner_key_file",

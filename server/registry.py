@@ -124,18 +124,16 @@ def compact_schema(schema: Any, *, output: bool = False, top: bool = True) -> An
     for key, value in schema.items():
         if key == "title" and isinstance(value, str):
             continue
-        if key == "default" and (value is None or value is False or output):
+        if key == "default" and (value is None or value is False or value == "" or output):
             continue
-        if (
-            key in ("maxLength", "minLength", "maximum", "minimum", "maxItems")
-            and not output
-            and isinstance(value, int)
-        ):
+        if key in ("maxLength", "minLength", "maximum", "minimum", "maxItems", "pattern") and not output:
             continue  # bounds are validated by the server, which names the bound when one is crossed
         if key in ("description", "required") and output and isinstance(value, str | list):
             continue
-        if key == "additionalProperties" and value is True:
-            continue  # the default
+        if key == "additionalProperties" and (value is True or (value is False and top)):
+            continue  # the default; unknown arguments are refused by the handler, not by the client
+        if key == "enum" and output:
+            continue  # the text names the value; the type says enough
         if key in ("properties", "$defs", "definitions") and isinstance(value, dict):
             out[key] = {name: compact_schema(sub, output=output, top=False) for name, sub in value.items()}
         else:
@@ -204,7 +202,7 @@ def _app(ctx: Ctx) -> AppContext:
     return app
 
 
-def _deps(app: AppContext, spec: AnySpec, req: Request, ctx: Ctx | None) -> Deps:
+async def _deps(app: AppContext, spec: AnySpec, req: Request, ctx: Ctx | None) -> Deps:
     """The per-call dependencies: generated names seeded by the request, progress to this client."""
     started = time.monotonic()
 
@@ -215,13 +213,20 @@ def _deps(app: AppContext, spec: AnySpec, req: Request, ctx: Ctx | None) -> Deps
             except Exception:
                 get_logger("k8s_debug_mcp.tool").debug("progress_failed", tool=spec.name)
 
-    return replace(app.deps, name_seed=request_seed(req), progress=progress)
+    return replace(await app.deps_for(req.context), name_seed=request_seed(req), progress=progress)
+
+
+async def _with_namespace(req: Req, deps: Deps) -> Req:
+    """A request without a namespace gets the kubeconfig context's (as kubectl does)."""
+    if getattr(req, "namespace", None) != "":
+        return req
+    return req.model_copy(update={"namespace": await deps.gateway.default_namespace()})
 
 
 async def _admit(spec: AnySpec, req: Request, deps: Deps) -> None:
     """Policy and RBAC, before any preview or run: the same gate for every tool."""
     namespace, _ = req.scope
-    if namespace is not None:
+    if namespace and not getattr(req, "all_namespaces", False):
         deps.policy.check_namespace(namespace)
     if not spec.read_only:
         deps.policy.check_write(dry_run=req.is_dry_run)
@@ -253,8 +258,10 @@ def _resolver(spec: AnySpec) -> Callable[..., Awaitable[Elicit[Approval] | Gate]
         if spec.preview is None or not app.policy.confirm or req.is_dry_run or getattr(req, "plan_id", None):
             return Gate("skip")  # a plan id is redeemed (against a fresh preview) by the handler
         pods = touched_pods()
-        deps = _deps(app, spec, req, ctx)
+        deps = app.deps
         try:
+            deps = await _deps(app, spec, req, ctx)
+            req = await _with_namespace(req, deps)
             await _admit(spec, req, deps)
             preview = await spec.preview(req, deps)
         except DebugError as exc:
@@ -349,10 +356,13 @@ def _handler(spec: AnySpec) -> Callable[..., Awaitable[CallToolResult]]:
                     await app.audit.intent(call, raw if raw is not None else arguments, dry_run=False)
                 raise ToolError(describe_validation_error(exc, tool=spec.name)) from None
             call.namespace, call.pod = req.scope
-            deps = _deps(app, spec, req, ctx)
+            deps = app.deps
             try:
                 if mutating:
                     await app.audit.intent(call, req.model_dump(mode="json", exclude_none=True), dry_run=req.is_dry_run)
+                deps = await _deps(app, spec, req, ctx)
+                req = await _with_namespace(req, deps)
+                call.namespace = req.scope[0]
                 await _admit(spec, req, deps)
                 question = await _confirm(spec, req, deps, arguments, approval, ctx) if mutating else None
                 if question is not None:

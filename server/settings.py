@@ -101,8 +101,12 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535, description="HTTP port")
     log_level: LogLevel = Field("info", description="JSON log lines on stderr from this level up")
     debug_image: str = Field("busybox:1.37", description="default image of debug containers")
+    api_timeout: float = Field(30.0, gt=0, le=600, description="seconds one Kubernetes API request may take")
     audit_log: str | None = Field(None, description="append-only JSON lines of every mutation attempt")
     http_token: SecretStr | None = Field(None, description="bearer token HTTP clients must send")
+    http_read_timeout: float = Field(30.0, gt=0, description="seconds a request may take to send its body (408)")
+    http_idle_timeout: float = Field(75.0, gt=0, description="seconds an idle keep-alive connection stays open")
+    http_max_connections: int = Field(500, ge=1, description="concurrent connections beyond which HTTP answers 503")
     http_token_file: str | None = Field(None, description="file holding the HTTP bearer token")
     owner_key: SecretStr | None = Field(None, description="key proving what this server created (>= 32 bytes)")
     owner_key_file: str | None = Field(
@@ -146,7 +150,9 @@ class Settings(BaseSettings):
 
     @property
     def kube(self) -> KubeSettings:
-        return KubeSettings(kubeconfig=self.kubeconfig, context=self.context, in_cluster=self.in_cluster)
+        return KubeSettings(
+            kubeconfig=self.kubeconfig, context=self.context, in_cluster=self.in_cluster, timeout_s=self.api_timeout
+        )
 
 
 def load_settings(flags: JsonDict, *, config: str | None = None) -> Settings:

@@ -42,10 +42,18 @@ class FakeGateway:
     denied: set[str] = field(default_factory=set)
     """Permissions (`verb resource[/sub]`) this identity lacks."""
     writes: list[str] = field(default_factory=list)
+    namespace: str = "ns"
+    """The namespace of the (fake) kubeconfig context."""
 
     @property
     def host(self) -> str:
         return "https://fake.invalid"
+
+    async def default_namespace(self) -> str:
+        return self.namespace
+
+    async def context_name(self) -> str | None:
+        return "fake"
 
     def add(self, pod: JsonDict) -> JsonDict:
         meta = pod["metadata"]

@@ -35,6 +35,10 @@ class Gateway(Protocol):
     @property
     def host(self) -> str: ...
 
+    async def default_namespace(self) -> str: ...
+
+    async def context_name(self) -> str | None: ...
+
     async def list_pods(
         self,
         namespace: str | None,

@@ -14,6 +14,7 @@ DebugError                      the base: .message (what happened) + .hint (what
 │  │  └─ EphemeralContainersUnsupported   404 with empty details.name on the subresource
 │  ├─ Conflict                  409
 │  ├─ Gone                      410: an expired continue token or resourceVersion
+│  ├─ StorageUnavailable        5xx: the API server is up, its etcd is not
 │  └─ Invalid                   422: with the field causes
 ├─ ExecFailed(exit_code)        a command ran and failed in a way the caller must see
 ├─ StartFailed                  a container will not start (ErrImagePull, CreateContainerConfigError, …)
@@ -48,6 +49,7 @@ __all__ = [
     "OutcomeUnknown",
     "PolicyDenied",
     "StartFailed",
+    "StorageUnavailable",
     "Unauthorized",
     "WaitTimeout",
 ]
@@ -136,6 +138,10 @@ class Conflict(KubeApiError):
 
 class Gone(KubeApiError):
     pass
+
+
+class StorageUnavailable(KubeApiError):
+    """The API server answers but its storage (etcd) does not: 5xx naming etcd or a storage timeout."""
 
 
 class Invalid(KubeApiError):

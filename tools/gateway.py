@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -35,9 +36,10 @@ from k8s_debug_mcp.tools.errors import (
     Invalid,
     KubeApiError,
     NotFound,
+    StorageUnavailable,
     Unauthorized,
 )
-from k8s_debug_mcp.tools.kube import JsonDict
+from k8s_debug_mcp.tools.kube import JsonDict, obj
 from k8s_debug_mcp.tools.policy import Policy
 from k8s_debug_mcp.tools.redact import mask_text
 from k8s_debug_mcp.tools.secrets import note_pod
@@ -51,6 +53,7 @@ BeforeWrite = Callable[[str, JsonDict | None, bool], Awaitable[None]]
 """(action, body, dry_run): called before every mutating request is sent (the audit's request line)."""
 
 REQUEST_TIMEOUT_S: Final = 30.0
+_STORAGE: Final = re.compile(r"(?i)etcdserver|etcd cluster|storage (?:is )?unavailable|context deadline exceeded")
 _MAX_ERROR_BODY: Final = 64 * 1024
 _MAX_STREAM_READ: Final = 32 * 1024 * 1024
 STRATEGIC_MERGE: Final = "application/strategic-merge-patch+json"
@@ -65,6 +68,8 @@ class KubeSettings:
     kubeconfig: str | None = None
     context: str | None = None
     in_cluster: bool = False
+    timeout_s: float = REQUEST_TIMEOUT_S
+    """How long one API request may take (a watch: to connect)."""
 
 
 def error_from_status(status: int, body: bytes, *, action: str) -> KubeApiError:
@@ -126,6 +131,13 @@ def error_from_status(status: int, body: bytes, *, action: str) -> KubeApiError:
         fields = [one_line(f"{c.get('field', '')}: {c.get('message', '')}") for c in causes[:5] if isinstance(c, dict)]
         message = base if not fields or api_message else f"{action} failed: " + "; ".join(fields)
         return Invalid(message, status=status, reason=reason, hint="fix the arguments named above.")
+    if status >= 500 and _STORAGE.search(api_message):
+        return StorageUnavailable(
+            f"{action} failed: the API server answers, but its storage (etcd) is unavailable: {api_message}",
+            status=status,
+            reason=reason,
+            hint="the cluster's etcd is down or overloaded; nothing here can fix that: retry later, or tell its admin.",
+        )
     if status == 429 or status >= 500:
         return KubeApiError(
             base, status=status, reason=reason, hint="the API server is overloaded or failing; retry shortly."
@@ -136,6 +148,18 @@ def error_from_status(status: int, body: bytes, *, action: str) -> KubeApiError:
 _NO_CLUSTER_HINT: Final = "point the server at a cluster: --kubeconfig/--context (or KUBECONFIG), or --in-cluster."
 
 
+def _kubeconfig_paths() -> str:
+    return os.environ.get("KUBECONFIG") or "~/.kube/config"
+
+
+def _in_cluster_namespace() -> str:
+    try:
+        with open("/var/run/secrets/kubernetes.io/serviceaccount/namespace") as f:
+            return f.read().strip() or "default"
+    except OSError:
+        return "default"
+
+
 def _require_kubeconfig_file(explicit: str | None) -> None:
     """A missing file gets its own message (the library's is about a missing 'current-context')."""
     paths = [explicit] if explicit else os.environ.get("KUBECONFIG", "~/.kube/config").split(os.pathsep)
@@ -143,12 +167,19 @@ def _require_kubeconfig_file(explicit: str | None) -> None:
         raise ClusterUnavailable(f"No kubeconfig file found at {', '.join(paths)}.", hint=_NO_CLUSTER_HINT)
 
 
-def _unreachable(host: str, exc: BaseException) -> ClusterUnavailable:
+def _unreachable(host: str, exc: BaseException, timeout_s: float) -> ClusterUnavailable:
     detail = one_line(str(exc) or type(exc).__name__, 200)
     hint = "check that the cluster is running and that --kubeconfig/--context point at it."
-    if isinstance(exc, _http().ClientConnectorError | ssl.SSLError):
+    http = _http()
+    if isinstance(exc, http.ClientConnectorError | ssl.SSLError):
         # Nothing was sent: the connection (or its TLS handshake) never came up.
-        return ClusterUnavailable(f"Cannot reach the Kubernetes API server at {host}: {detail}", hint=hint)
+        how = "refused the connection or cannot be resolved" if not isinstance(exc, ssl.SSLError) else "failed TLS"
+        return ClusterUnavailable(f"Cannot reach the Kubernetes API server at {host}: it {how} ({detail})", hint=hint)
+    if isinstance(exc, TimeoutError | http.ServerTimeoutError):
+        return ConnectionLost(
+            f"The Kubernetes API server at {host} accepted the connection but did not answer within {timeout_s:g} s",
+            hint="the API server hangs or is overloaded; retry later (--api-timeout sets the limit).",
+        )
     return ConnectionLost(f"The connection to the Kubernetes API server at {host} broke: {detail}", hint=hint)
 
 
@@ -165,11 +196,24 @@ class KubeGateway:
         self._ws: WsApiClient | None = None
         self._configuration: k8s.Configuration | None = None
         self._host = "(not configured)"
+        self._timeout = settings.timeout_s
+        self._namespace = "default"
+        self._context: str | None = settings.context
         self._lock = asyncio.Lock()
 
     @property
     def host(self) -> str:
         return self._host
+
+    async def context_name(self) -> str | None:
+        """The kubeconfig context this gateway uses (None in-cluster)."""
+        await self._client()
+        return self._context
+
+    async def default_namespace(self) -> str:
+        """The namespace of the kubeconfig context (or the service account's), as kubectl uses it."""
+        await self._client()
+        return self._namespace
 
     async def close(self) -> None:
         if self._ws is not None:
@@ -194,27 +238,39 @@ class KubeGateway:
 
         configuration = k8s.Configuration()
         s = self._settings
+        where = "the in-cluster service account" if s.in_cluster else (s.kubeconfig or _kubeconfig_paths())
         if not s.in_cluster:
             _require_kubeconfig_file(s.kubeconfig)
         try:
             if s.in_cluster:
                 k8s_config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
+                self._namespace = _in_cluster_namespace()
             else:
-                await k8s_config.load_kube_config(
+                loader = await k8s_config.load_kube_config(
                     config_file=s.kubeconfig,
                     context=s.context,
                     client_configuration=configuration,
                     persist_config=False,
                 )
-        except (ConfigException, OSError, ValueError, TypeError, KeyError) as exc:
-            where = "in-cluster service account" if s.in_cluster else (s.kubeconfig or "$KUBECONFIG or ~/.kube/config")
+                current = obj(getattr(loader, "current_context", None))
+                self._context = str(current.get("name") or "") or None
+                self._namespace = str(obj(current.get("context")).get("namespace") or "default")
+            api = k8s.ApiClient(configuration=configuration)  # builds the TLS context: a bad CA fails here
+        except ssl.SSLError as exc:
+            ca = getattr(configuration, "ssl_ca_cert", None) or "(inline certificate-authority-data)"
             raise ClusterUnavailable(
-                f"No usable Kubernetes credentials ({where}): {one_line(str(exc) or type(exc).__name__, 200)}",
+                f"The kubeconfig {where} names a certificate authority that cannot be used ({ca}): "
+                f"{one_line(str(exc) or type(exc).__name__, 200)}",
+                hint="fix certificate-authority / certificate-authority-data in the kubeconfig.",
+            ) from None
+        except (ConfigException, OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise ClusterUnavailable(
+                f"No usable Kubernetes credentials in {where}: {one_line(str(exc) or type(exc).__name__, 500)}",
                 hint=_NO_CLUSTER_HINT,
             ) from None
         self._host = str(configuration.host)
         self._configuration = configuration
-        return k8s.ApiClient(configuration=configuration)
+        return api
 
     # -- the one checkpoint every request goes through ------------------------------
 
@@ -232,7 +288,7 @@ class KubeGateway:
         *,
         body: JsonDict | None = None,
         content_type: str = "application/json",
-        request_timeout: float | aiohttp.ClientTimeout = REQUEST_TIMEOUT_S,
+        request_timeout: float | aiohttp.ClientTimeout | None = None,
     ) -> aiohttp.ClientResponse:
         """One request by path through the ApiClient (its auth, TLS and credential refresh); the raw response.
 
@@ -248,7 +304,7 @@ class KubeGateway:
             body=body,
             auth_settings=["BearerToken"],
             _preload_content=False,
-            _request_timeout=request_timeout,
+            _request_timeout=self._timeout if request_timeout is None else request_timeout,
         )
         return response
 
@@ -298,7 +354,7 @@ class KubeGateway:
             reason, status = getattr(exc, "reason", ""), getattr(exc, "status", 0)
             raise KubeApiError(f"{action} failed: {one_line(str(reason), 200)}", status=int(status or 0)) from None
         except (_http().ClientError, ssl.SSLError, OSError, TimeoutError) as exc:
-            raise _unreachable(self._host, exc) from None
+            raise _unreachable(self._host, exc, self._timeout) from None
 
     # -- reads ---------------------------------------------------------------------
 
@@ -471,7 +527,7 @@ class KubeGateway:
                 "GET",
                 f"/api/v1/namespaces/{_seg(namespace)}/pods",
                 query,
-                request_timeout=_http().ClientTimeout(total=None, sock_connect=REQUEST_TIMEOUT_S),
+                request_timeout=_http().ClientTimeout(total=None, sock_connect=self._timeout),
             )
             async with resp:
                 if not 200 <= resp.status <= 299:
@@ -492,7 +548,7 @@ class KubeGateway:
         except DebugError:
             raise
         except (_http().ClientError, ssl.SSLError, OSError, TimeoutError) as exc:
-            raise _unreachable(self._host, exc) from None
+            raise _unreachable(self._host, exc, self._timeout) from None
 
     # -- pods: create and delete (copies) ---------------------------------------------
 
@@ -598,7 +654,7 @@ class KubeGateway:
         except DebugError:
             raise
         except (_http().ClientError, ssl.SSLError, OSError) as exc:
-            raise _unreachable(self._host, exc) from None
+            raise _unreachable(self._host, exc, self._timeout) from None
 
 
 # Namespaced kinds we read by path (plain GETs parsed as JSON; no generated models).

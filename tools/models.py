@@ -124,6 +124,12 @@ Namespace = Annotated[
     Field(max_length=63),
     AfterValidator(_dns_label),
 ]
+ContextNamespace = Annotated[
+    str,
+    Field(max_length=63),
+    AfterValidator(lambda v: v if v == "" else _dns_label(v)),
+]
+"""A namespace, or "" for the kubeconfig context's (the registry fills it in before the tool runs)."""
 PodName = Annotated[
     str,
     Field(max_length=253),
@@ -155,6 +161,9 @@ class Request(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    context: str | None = Field(None, max_length=253, pattern=r"^[^\s]+$")
+    """kubeconfig context for this call (policy `allowed_contexts`); default: the server's."""
+
     @property
     def scope(self) -> tuple[str | None, str | None]:
         """(namespace, pod) the request is about, for policy checks, logs and the audit."""
@@ -174,7 +183,8 @@ class Result(BaseModel):
 
 
 class ListPodsRequest(Request):
-    namespace: Namespace | None = Field(None, description="Omit for all namespaces.")
+    namespace: ContextNamespace = ""
+    all_namespaces: bool = False
     label_selector: LabelSelector | None = None
     field_selector: FieldSelector | None = None
     problems_only: bool = Field(
@@ -207,6 +217,7 @@ class ListPodsResult(Result):
     problems_not_shown: int = Field(0, description="problem pods beyond limit")
     continue_token: str | None = Field(None, description="pass back to get the next page")
     remaining: int | None = Field(None, description="the API server's estimate of pods after this page")
+    note: str | None = None
     observed_at: str
 
 
@@ -214,7 +225,7 @@ class ListPodsResult(Result):
 
 
 class PodStatusRequest(Request):
-    namespace: Namespace
+    namespace: ContextNamespace = ""
     pod: PodName
     events_limit: int = Field(10, ge=0, le=50)
 
@@ -294,7 +305,7 @@ class PodStatusResult(Result):
 
 
 class PodLogsRequest(Request):
-    namespace: Namespace
+    namespace: ContextNamespace = ""
     pod: PodName
     container: ContainerName | None = Field(None, description="Any kind; default: the pod's default.")
     previous: bool = False
@@ -372,7 +383,7 @@ def _custom(value: dict[str, object]) -> dict[str, object]:
 
 
 class AddDebugContainerRequest(Request):
-    namespace: Namespace
+    namespace: ContextNamespace = ""
     pod: PodName
     image: ImageRef | None = None
     target: ContainerName | None = Field(None, description="Container whose processes it joins.")
@@ -422,7 +433,7 @@ class AddDebugContainerResult(Result):
 
 
 class ExecRequest(Request):
-    namespace: Namespace
+    namespace: ContextNamespace = ""
     pod: PodName
     command: Argv = Field(description="argv, no shell (use sh -c).")
     container: ContainerName | None = None
@@ -463,7 +474,7 @@ def _abs_path(value: str) -> str:
 
 
 class InspectRequest(Request):
-    namespace: Namespace
+    namespace: ContextNamespace = ""
     pod: PodName
     what: Literal["processes", "ls", "cat"] = Field("processes", description="ls/cat: path in pid's filesystem.")
     path: Annotated[str, AfterValidator(_abs_path)] | None = None
@@ -517,7 +528,7 @@ def _command_map(value: dict[str, list[str]]) -> dict[str, list[str]]:
 
 
 class CopyPodRequest(Request):
-    namespace: Namespace
+    namespace: ContextNamespace = ""
     pod: PodName = Field(description="Source pod (never modified).")
     name: PodName | None = Field(None, description="Name of the copy; default <pod>-debug-xxxxx.")
     share_processes: bool = Field(True, description="shareProcessNamespace: every container sees all processes.")
@@ -587,7 +598,7 @@ class CopyPodResult(Result):
 
 
 class CleanupRequest(Request):
-    namespace: Namespace
+    namespace: ContextNamespace = ""
     pods: Annotated[list[PodName], Field(min_length=1, max_length=100)] | None = Field(
         None, description="Default: all ours."
     )
@@ -611,7 +622,7 @@ class CleanupResult(Result):
 
 
 class WhoamiRequest(Request):
-    namespace: Namespace = "default"
+    namespace: ContextNamespace = ""
 
 
 class AccessCheck(Result):
@@ -652,7 +663,7 @@ class ConfirmationNeeded(Result):
 
 
 class DiagnoseRequest(Request):
-    namespace: Namespace
+    namespace: ContextNamespace = ""
     name: PodName | None = Field(
         None,
         description="Workload or pod; omit for the whole namespace.",

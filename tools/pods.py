@@ -67,11 +67,11 @@ LOG_MARGIN: Final = 8 * 1024
 # -- list_pods ----------------------------------------------------------------------
 
 
-async def _pages(req: ListPodsRequest, deps: Deps) -> tuple[list[Pod], Json]:
+async def _pages(req: ListPodsRequest, deps: Deps, namespace: str | None) -> tuple[list[Pod], Json]:
     """One page, or — with problems_only — every page, within a time budget (the last page's metadata)."""
     if not req.problems_only:
         listing = await deps.gateway.list_pods(
-            req.namespace,
+            namespace,
             label_selector=req.label_selector,
             field_selector=req.field_selector,
             limit=req.limit,
@@ -83,7 +83,7 @@ async def _pages(req: ListPodsRequest, deps: Deps) -> tuple[list[Pod], Json]:
     deadline = time.monotonic() + SCAN_BUDGET_S
     while True:
         listing = await deps.gateway.list_pods(
-            req.namespace,
+            namespace,
             label_selector=req.label_selector,
             field_selector=req.field_selector,
             limit=SCAN_PAGE,
@@ -100,9 +100,20 @@ async def _pages(req: ListPodsRequest, deps: Deps) -> tuple[list[Pod], Json]:
 async def list_pods(req: ListPodsRequest, deps: Deps) -> ListPodsResult:
     policy = deps.policy
     now = deps.clock()
-    pods, list_meta = await _pages(req, deps)
+    namespace: str | None = None if req.all_namespaces else req.namespace
+    note: str | None = None
+    try:
+        pods, list_meta = await _pages(req, deps, namespace)
+    except Forbidden:
+        if namespace is not None:
+            raise
+        # A namespace-scoped identity: say so, and answer for the namespace it works in.
+        namespace = await deps.gateway.default_namespace()
+        policy.check_namespace(namespace)
+        note = f"this identity may not list pods in all namespaces; listed namespace {namespace} instead"
+        pods, list_meta = await _pages(req, deps, namespace)
     hidden = 0
-    if req.namespace is None and not policy.all_namespaces_allowed:
+    if namespace is None and not policy.all_namespaces_allowed:
         visible = [p for p in pods if policy.namespace_allowed(p.namespace)]
         hidden = len(pods) - len(visible)
         pods = visible
@@ -130,7 +141,8 @@ async def list_pods(req: ListPodsRequest, deps: Deps) -> ListPodsResult:
             )
         )
     return ListPodsResult(
-        namespace=req.namespace,
+        namespace=namespace,
+        note=note,
         pods=rows,
         scanned=len(pods),
         hidden_by_policy=hidden,

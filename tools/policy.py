@@ -78,6 +78,9 @@ class Policy(BaseModel):
     max_ttl_seconds: int = Field(4 * 3600, ge=60, le=7 * 24 * 3600)
     allow_copies: bool = True
     allow_cleanup: bool = True
+    allowed_contexts: tuple[str, ...] = Field(
+        (), description="kubeconfig contexts (globs) a call may name besides the server's own; default none"
+    )
     exec_without_confirm: tuple[str, ...] = Field(
         READ_ONLY_COMMANDS,
         description="commands (argv[0]) that run in this server's own debuggers without asking the user; "
@@ -87,7 +90,9 @@ class Policy(BaseModel):
         True, description="read the Secrets a pod references (when RBAC allows) to mask their values in outputs"
     )
 
-    @field_validator("allowed_namespaces", "denied_namespaces", "debug_images", "exec_any_container_in")
+    @field_validator(
+        "allowed_namespaces", "denied_namespaces", "debug_images", "exec_any_container_in", "allowed_contexts"
+    )
     @classmethod
     def _no_empty_globs(cls, values: tuple[str, ...]) -> tuple[str, ...]:
         if any(not v.strip() for v in values):
@@ -188,6 +193,14 @@ class Policy(BaseModel):
             )
             return writes or not to_stdout
         return False
+
+    def check_context(self, context: str) -> None:
+        if not any(fnmatch.fnmatchcase(context, g) for g in self.allowed_contexts):
+            raise PolicyDenied(
+                f"Context {context} is not one this server may use",
+                setting="allowed_contexts",
+                hint="omit context to use the server's own, or add it to allowed_contexts.",
+            )
 
     def check_copies(self) -> None:
         if not self.allow_copies:

@@ -62,6 +62,8 @@ def render_list_pods(res: ListPodsResult, fence: Fence) -> str:
         head += f" with problems ({res.scanned} pods scanned"
         head += f", {res.problems_not_shown} more not shown)" if res.problems_not_shown else ")"
     lines = [head]
+    if res.note:
+        lines.append(f"note: {res.note}")
     if res.pods:
         header = (["NAMESPACE"] if res.namespace is None else []) + [
             "NAME",

@@ -95,7 +95,7 @@ async def test_expired_copies_are_reported_and_cleaned_by_expired_only(
         "k8s-debug-mcp/expires-at=2020-01-01T00:00:00Z",
     )
     listing = data(await client.call_tool("list_pods", {"namespace": seeded.namespace}))
-    notes = {p["name"]: p["note"] for p in listing["pods"]}
+    notes = {p["name"]: p.get("note") for p in listing["pods"]}
     assert "expired" in notes[old["name"]]
     assert "cleanup can delete it" in notes[old["name"]]
     assert "expires in" in notes[fresh["name"]]

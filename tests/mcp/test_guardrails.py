@@ -220,7 +220,9 @@ async def test_listing_all_namespaces_hides_denied_ones(
     kubeconfig: str, seeded: Seeded, make_settings: Callable[..., Settings]
 ) -> None:
     async with Client(build_server(make_settings(kubeconfig, denied_namespaces=[seeded.namespace]))) as client:
-        res = data(await client.call_tool("list_pods", {"label_selector": "app in (slim,slim-crash)"}))
+        res = data(
+            await client.call_tool("list_pods", {"label_selector": "app in (slim,slim-crash)", "all_namespaces": True})
+        )
     assert seeded.namespace not in {p["namespace"] for p in res["pods"]}
     assert res["hidden_by_policy"] >= 2
 

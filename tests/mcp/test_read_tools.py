@@ -54,7 +54,7 @@ async def test_label_selector_and_pagination_with_continue_token(client: Client,
 
 
 async def test_all_namespaces_listing_includes_the_namespace_column(client: Client, seeded: Seeded) -> None:
-    res = await call(client, "list_pods", label_selector="app=slim-crash", problems_only=True)
+    res = await call(client, "list_pods", label_selector="app=slim-crash", problems_only=True, all_namespaces=True)
     assert not res.is_error, text(res)
     assert text(res).splitlines()[1].startswith("NAMESPACE")
     assert seeded.namespace in {p["namespace"] for p in data(res)["pods"]}
