@@ -10,6 +10,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from mcp.server import MCPServer
+
+    from k8s_debug_mcp.server.app import AppContext
     from k8s_debug_mcp.server.settings import Settings
 
 __all__ = ["main", "parse_settings"]
@@ -161,7 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         if settings.transport == "stdio":
-            server.run()
+            _run_stdio(server)
         else:
             from k8s_debug_mcp.server.web import run_http
 
@@ -169,3 +172,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         pass
     return 0
+
+
+def _run_stdio(server: MCPServer[AppContext]) -> None:
+    """A client that vanishes (its end of stdout closed) ends the session quietly: one log line, exit 0."""
+    import os
+
+    from k8s_debug_mcp.server.logs import get_logger
+
+    try:
+        server.run()
+    except* (BrokenPipeError, ConnectionResetError):
+        get_logger().info("client_gone", detail="stdout closed by the client; work in flight was cancelled")
+        # the interpreter flushes stdout on exit: point it at /dev/null so that flush cannot fail too
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())

@@ -15,7 +15,7 @@ from typing import Final
 
 from k8s_debug_mcp.tools.access import Need
 from k8s_debug_mcp.tools.deps import Deps
-from k8s_debug_mcp.tools.errors import InvalidTarget
+from k8s_debug_mcp.tools.errors import InvalidTarget, WaitTimeout
 from k8s_debug_mcp.tools.kube import ANN_DEBUGGER, Json, Pod, exit_meaning, text
 from k8s_debug_mcp.tools.models import ExecRequest, ExecResult
 from k8s_debug_mcp.tools.preview import Preview, digest
@@ -114,8 +114,17 @@ async def preview_exec(req: ExecRequest, deps: Deps) -> Preview | None:
 
 
 async def exec_command(req: ExecRequest, deps: Deps) -> ExecResult:
+    """timeout_seconds bounds the whole call: the pre-checks (reading the pod) and the stream."""
     started = time.monotonic()
-    pod, container, _ = await checked_container(req, deps)
+    try:
+        async with asyncio.timeout(req.timeout_seconds):
+            pod, container, _ = await checked_container(req, deps)
+    except TimeoutError:
+        raise WaitTimeout(
+            f"Reading pod {req.namespace}/{req.pod} before exec took longer than "
+            f"timeout_seconds={req.timeout_seconds}.",
+            hint="nothing was run; the API server is slow. Retry, or raise timeout_seconds.",
+        ) from None
     out, err = StreamCapture(req.max_output_bytes), StreamCapture(req.max_output_bytes)
     limit = max(MIN_OVERREAD, OVERREAD_FACTOR * req.max_output_bytes)
     over = False

@@ -7,7 +7,7 @@ refusal raises PolicyDenied naming the setting that refused it.
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Final
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -54,7 +54,47 @@ READ_ONLY_COMMANDS: Final = (
     "netstat",
     "wget",
 )
-"""Commands that only read (wget is let through only to print to stdout: see `exec_needs_confirm`)."""
+"""Commands that only read, with the arguments `_ONLY_READS` allows for the ones that can also write."""
+
+RUNNERS: Final = frozenset(
+    {"sh", "ash", "bash", "dash", "zsh", "ksh", "busybox", "xargs", "nice", "nohup", "timeout", "chroot"}
+    | {"nsenter", "su", "sudo", "setsid", "unshare", "strace", "watch", "find", "awk", "sed", "perl", "python"}
+    | {"python3", "ruby", "node", "lua", "gdb", "ionice", "taskset", "stdbuf", "flock", "runuser", "doas"}
+)
+"""Programs that run other programs or scripts: always confirmed, even when listed (`env` is handled by
+its argument rule: with no arguments it only prints)."""
+
+
+def _wget_prints(args: list[str]) -> bool:
+    """wget only fetches to stdout: -O- and nothing that writes a file, a log or sends a body."""
+    to_stdout, i = False, 0
+    while i < len(args):
+        a = args[i]
+        if a in ("-O-", "-qO-") or (a == "-O" and args[i + 1 : i + 2] == ["-"]):
+            to_stdout, i = True, i + (2 if a == "-O" else 1)
+            continue
+        if a in ("-T", "-U", "--header", "--user-agent", "--timeout"):
+            i += 2
+            continue
+        if not a.startswith("-") or a in ("-q", "-S", "--spider", "--no-check-certificate", "--quiet"):
+            i += 1
+            continue
+        if a.startswith(("--timeout=", "--header=", "--user-agent=")):
+            i += 1
+            continue
+        return False  # -o/-a/-P/--post-*/--method/-i/combined flags...: ask
+    return to_stdout
+
+
+_ONLY_READS: Final[dict[str, Callable[[list[str]], bool]]] = {
+    "wget": _wget_prints,
+    # `env CMD` runs CMD and `env -i`/assignments only matter with one: print-only is no arguments
+    "env": lambda args: not args,
+    # `date -s` / `date MMDDhhmm` set the clock; formats and zones only print
+    "date": lambda args: all(a.startswith("+") or a in ("-u", "--utc", "-R") or a.startswith("-I") for a in args),
+    # `hostname NAME` / `-F FILE` rename the pod's UTS namespace
+    "hostname": lambda args: all(a in ("-i", "-f", "-s", "-d") for a in args),
+}
 
 
 class Policy(BaseModel):
@@ -179,20 +219,16 @@ class Policy(BaseModel):
         )
 
     def exec_needs_confirm(self, argv: list[str], *, ours: bool) -> bool:
-        """Whether running argv needs the user's yes: anything outside our debuggers, any shell, any command
-        not in `exec_without_confirm`, and a wget that would write a file or send data."""
+        """Whether running argv needs the user's yes: anything outside our debuggers, any shell or command
+        runner, any command not in `exec_without_confirm`, and arguments that would make a listed command
+        change something (see `_ONLY_READS`)."""
         if not ours or not argv:
             return True
         name = argv[0].rsplit("/", 1)[-1]
-        if name not in self.exec_without_confirm:
+        if name in RUNNERS or name not in self.exec_without_confirm:
             return True
-        if name == "wget":
-            writes = any(a.startswith(("--post", "--method", "--body", "--output-document=", "-P")) for a in argv)
-            to_stdout = any(
-                a in ("-O-", "-qO-") or (a == "-O" and argv[i + 1 : i + 2] == ["-"]) for i, a in enumerate(argv)
-            )
-            return writes or not to_stdout
-        return False
+        reads = _ONLY_READS.get(name)
+        return reads is not None and not reads(argv[1:])
 
     def check_context(self, context: str) -> None:
         if not any(fnmatch.fnmatchcase(context, g) for g in self.allowed_contexts):

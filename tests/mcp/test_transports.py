@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import os
 import socket
@@ -15,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from mcp import Client
 
@@ -99,9 +101,12 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serving_http(kubeconfig: str, tmp_path: Path, **env: str) -> Iterator[str]:
-    """`python -m k8s_debug_mcp --transport streamable-http` on a free loopback port; its URL."""
+def serving_http(kubeconfig: str, tmp_path: Path, *, log_to: Path | None = None, **env: str) -> Iterator[str]:
+    """`python -m k8s_debug_mcp --transport streamable-http` on a free loopback port; its URL. With
+    `log_to`, the server's stderr (info level) goes to that file."""
     port = free_port()
+    if log_to is not None:
+        env = {"K8S_DEBUG_MCP_LOG_LEVEL": "info", **env}
     proc = subprocess.Popen(
         [
             *SERVER,
@@ -115,7 +120,7 @@ def serving_http(kubeconfig: str, tmp_path: Path, **env: str) -> Iterator[str]:
             str(tmp_path / "audit.jsonl"),
         ],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log_to.open("w") if log_to is not None else subprocess.PIPE,
         cwd="/",
         env={**os.environ, "K8S_DEBUG_MCP_LOG_LEVEL": "warning", **env},
     )
@@ -126,7 +131,9 @@ def serving_http(kubeconfig: str, tmp_path: Path, **env: str) -> Iterator[str]:
                 socket.create_connection(("127.0.0.1", port), timeout=1).close()
                 break
             except OSError:
-                assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else "server exited"
+                assert proc.poll() is None, (
+                    proc.stderr.read().decode() if proc.stderr else log_to and log_to.read_text()
+                )
                 assert time.monotonic() < deadline, "HTTP server did not start within 30s"
                 time.sleep(0.1)
         yield f"http://127.0.0.1:{port}/mcp"
@@ -189,3 +196,134 @@ def test_with_a_token_configured_http_requires_it(kubeconfig: str, tmp_path: Pat
         assert post(url, None) == 401
         assert post(url, "wrong") == 401
         assert post(url, "correct-horse-battery") == 200
+
+
+def log_events(path: Path, event: str) -> list[dict[str, Any]]:
+    lines = [json.loads(line) for line in path.read_text().splitlines() if line.startswith("{")]
+    return [e for e in lines if e.get("event") == event]
+
+
+def raw_post(url: str, message: dict[str, Any], headers: dict[str, str]) -> http.client.HTTPResponse:
+    """POST one JSON-RPC message on its own connection; the response with its headers read, body not."""
+    port = int(url.split(":")[2].split("/")[0])
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("POST", "/mcp", body=json.dumps(message), headers=headers)
+    return conn.getresponse()
+
+
+def open_session(url: str) -> dict[str, str]:
+    """A raw 2025-era session over HTTP; the headers every later request carries."""
+    headers = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+    init = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}},
+    }
+    answer = raw_post(url, init, headers)
+    assert answer.status == 200
+    headers |= {"Mcp-Session-Id": answer.headers["mcp-session-id"], "Mcp-Protocol-Version": "2025-11-25"}
+    answer.close()
+    raw_post(url, {"jsonrpc": "2.0", "method": "notifications/initialized"}, headers).close()
+    return headers
+
+
+def test_an_http_client_that_disconnects_cancels_its_running_exec(
+    kubeconfig: str, seeded: Seeded, tmp_path: Path
+) -> None:
+    log = tmp_path / "server.log"
+
+    async def add_debugger(url: str) -> None:
+        async with Client(url) as client:
+            added = await client.call_tool(
+                "add_debug_container", {"namespace": seeded.namespace, "pod": seeded.slim_pod}
+            )
+            assert not added.is_error, added
+
+    with serving_http(kubeconfig, tmp_path, log_to=log, K8S_DEBUG_MCP_NO_CONFIRM="1") as url:
+        anyio.run(add_debugger, url)
+        headers = open_session(url)
+        call = {
+            "jsonrpc": "2.0",
+            "id": 7,
+            "method": "tools/call",
+            "params": {
+                "name": "exec",
+                "arguments": {"namespace": seeded.namespace, "pod": seeded.slim_pod, "command": ["sleep", "60"]},
+            },
+        }
+        started = time.monotonic()
+        answer = raw_post(url, call, headers)
+        assert answer.status == 200
+        time.sleep(2)  # the exec is running; the client goes away without a word
+        answer.close()
+        deadline = time.monotonic() + 20
+        while not [c for c in log_events(log, "tool_call") if c["tool"] == "exec"] and time.monotonic() < deadline:
+            time.sleep(0.2)
+        ended = time.monotonic() - started
+        execs = [c for c in log_events(log, "tool_call") if c["tool"] == "exec"]  # while the server still runs
+    assert [c["outcome"] for c in execs] == ["cancelled"], execs
+    assert ended < 20  # not the 60 s the command would have run
+
+
+def test_a_client_sending_its_body_too_slowly_gets_408(kubeconfig: str, tmp_path: Path) -> None:
+    with serving_http(kubeconfig, tmp_path, K8S_DEBUG_MCP_HTTP_READ_TIMEOUT="2") as url:
+        port = int(url.split(":")[2].split("/")[0])
+        started = time.monotonic()
+        with socket.create_connection(("127.0.0.1", port), timeout=15) as sock:
+            sock.sendall(
+                b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                b"Accept: application/json, text/event-stream\r\nContent-Length: 100\r\n\r\n{"
+            )
+            answer = sock.recv(4096).decode()
+        waited = time.monotonic() - started
+    assert answer.startswith("HTTP/1.1 408"), answer
+    assert 1.5 < waited < 10
+
+
+def test_a_stdio_client_that_vanishes_mid_call_ends_the_server_quietly(
+    kubeconfig: str, seeded: Seeded, tmp_path: Path
+) -> None:
+    proc = subprocess.Popen(
+        [*SERVER, "--kubeconfig", kubeconfig, "--audit-log", str(tmp_path / "audit.jsonl")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd="/",
+    )
+    rpc(
+        proc,
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-11-25",
+                "capabilities": {},
+                "clientInfo": {"name": "raw", "version": "0"},
+            },
+        },
+    )
+    assert proc.stdout is not None
+    assert json.loads(proc.stdout.readline())["id"] == 1
+    rpc(proc, {"jsonrpc": "2.0", "method": "notifications/initialized"})
+    rpc(
+        proc,
+        {
+            "jsonrpc": "2.0",
+            "id": 2,
+            "method": "tools/call",
+            "params": {"name": "list_pods", "arguments": {"namespace": seeded.namespace}},
+        },
+    )
+    proc.stdout.close()  # the client is gone: its end of the pipe with it
+    time.sleep(2)
+    assert proc.stdin is not None
+    proc.stdin.close()
+    code = proc.wait(timeout=30)
+    err = proc.stderr.read() if proc.stderr else ""
+    assert code == 0, err
+    assert "Traceback" not in err, err
+    assert "BrokenPipeError" not in err, err
+    assert "client_gone" in err

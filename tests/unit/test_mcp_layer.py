@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from mcp import Client
 from mcp.server.mcpserver.exceptions import ToolError
@@ -350,3 +351,28 @@ async def test_long_work_reports_progress_to_a_client_that_asked(tmp_path: Path)
         )
     assert not res.is_error, text(res)
     assert [m for _, m in seen] == ["waiting for the debugger to run"]
+
+
+async def test_exec_timeout_covers_its_pre_checks(tmp_path: Path) -> None:
+    class SlowGateway(FakeGateway):
+        reads = 0
+
+        async def get_pod(self, namespace: str, name: str) -> Any:
+            self.reads += 1
+            if self.reads > 2:  # the debugger is added; exec's own read of the pod hangs
+                await anyio.sleep(30)
+            return await super().get_pod(namespace, name)
+
+    fake = SlowGateway()
+    fake.add(running_pod("web"))
+    async with Client(build_server(settings(tmp_path), gateway=fake)) as client:
+        await client.call_tool("add_debug_container", {"namespace": "ns", "pod": "web"})
+        fake.reads = 10
+        started = time.monotonic()
+        res = await client.call_tool("exec", {"namespace": "ns", "pod": "web", "command": ["id"], "timeout_seconds": 1})
+        waited = time.monotonic() - started
+    assert res.is_error
+    assert "before exec took longer than timeout_seconds=1" in text(res)
+    assert "nothing was run" in text(res)
+    assert waited < 5
+    assert not any(w.startswith("exec") for w in fake.writes)
