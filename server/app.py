@@ -104,9 +104,14 @@ def owner_key(settings: Settings) -> bytes:
     return key
 
 
+WARM_UP_DELAY_S = 0.5
+
+
 async def _warm_up() -> None:
-    """Import the Kubernetes client in the background once the server is up: start-up does not wait
-    for it, and the first tool call rarely does."""
+    """Import the Kubernetes client in the background once the handshake is over (an import thread
+    competing for the GIL would slow `initialize`): start-up does not wait for it, and the first tool
+    call rarely does (one that comes sooner imports it itself)."""
+    await asyncio.sleep(WARM_UP_DELAY_S)
     with contextlib.suppress(Exception):
         await asyncio.to_thread(importlib.import_module, "kubernetes_asyncio.client")
 
