@@ -3,8 +3,9 @@ server over streamable HTTP in both protocol eras: every server scenario the sui
 revision (`server --requirements ERA`) runs here. The checks that need the suite's own fixture
 tools, prompts and resources (`test_*`), or capabilities this server does not offer, are listed in
 conformance-expected-failures.txt; any other failure fails the test, and so does a listed failure
-that passes. The suite has no stdio target (docs/testing.md): stdio is covered by the Inspector CLI
-(test_inspector.py) and tests/mcp.
+that passes. The suite has no stdio target (docs/testing.md): its fixture-independent protocol
+checks are replayed here over stdio with raw JSON-RPC, and the Inspector CLI (test_inspector.py)
+drives stdio as an independent client.
 
 No cluster is needed: the server starts, lists and refuses without one.
 """
@@ -15,10 +16,11 @@ import json
 import os
 import re
 import subprocess
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pytest
 
@@ -221,3 +223,94 @@ def test_a_core_scenario_cannot_be_waved_through_as_a_whole() -> None:
     ran["tools-list"] = [Check("tools-list", "FAILURE", "boom")]
     entries = parse_expected("2025-11-25 tools-list fail * hides everything\n")
     assert judge("2025-11-25", ran, entries) == ["core scenario tools-list may not be listed as a whole (2025-11-25)"]
+
+
+# --- stdio: the suite cannot reach it, so its fixture-independent protocol checks are replayed ---
+
+ENVELOPE = {"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}}
+TOOL_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")  # tools-name-format
+
+
+def over_stdio(tmp_path: Path, *requests: tuple[str, dict[str, Any] | None]) -> list[dict[str, Any]]:
+    """Each request in turn (a notification when its params are None), one answer read per request."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "k8s_debug_mcp", "--kubeconfig", str(tmp_path / "no-kubeconfig")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "XDG_STATE_HOME": str(tmp_path), "K8S_DEBUG_MCP_LOG_LEVEL": "warning"},
+    )
+    assert proc.stdin is not None
+    assert proc.stdout is not None
+    answers: list[dict[str, Any]] = []
+    try:
+        for number, (method, params) in enumerate(requests, 1):
+            if params is None:
+                proc.stdin.write(json.dumps({"jsonrpc": "2.0", "method": method}) + "\n")
+                proc.stdin.flush()
+                continue
+            proc.stdin.write(json.dumps({"jsonrpc": "2.0", "id": number, "method": method, "params": params}) + "\n")
+            proc.stdin.flush()
+            line = proc.stdout.readline()
+            assert line, f"the server closed stdout before answering {method}"
+            answer = json.loads(line)
+            assert answer["id"] == number, answer
+            answers.append(answer)
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=30)
+    return answers
+
+
+def test_the_suites_stateless_checks_hold_over_stdio(tmp_path: Path) -> None:
+    discover, no_meta, bad_version, tools, missing, ping, unknown_tool = over_stdio(
+        tmp_path,
+        ("server/discover", {"_meta": ENVELOPE}),
+        ("tools/list", {}),
+        ("tools/list", {"_meta": {**ENVELOPE, "io.modelcontextprotocol/protocolVersion": "v999.0.0"}}),
+        ("tools/list", {"_meta": ENVELOPE}),
+        ("resources/read", {"uri": "test://nonexistent-resource-for-conformance-testing", "_meta": ENVELOPE}),
+        ("ping", {"_meta": ENVELOPE}),
+        ("tools/call", {"name": "test_simple_text", "arguments": {}, "_meta": ENVELOPE}),
+    )
+    # server-stateless: discover answers with capabilities and identifies the server in _meta
+    assert {"tools", "prompts", "resources"} <= discover["result"]["capabilities"].keys()
+    assert discover["result"]["_meta"]["io.modelcontextprotocol/serverInfo"]["name"] == "k8s-debug-mcp"
+    assert no_meta["error"]["code"] == -32602
+    assert bad_version["error"]["code"] == -32022
+    assert bad_version["error"]["data"]["supported"] == ["2026-07-28"]
+    assert ping["error"]["code"] == -32601  # removed in 2026-07-28
+    # tools-list and caching
+    assert tools["result"]["tools"]
+    assert all(TOOL_NAME.match(t["name"]) for t in tools["result"]["tools"])
+    assert tools["result"]["cacheScope"] in ("public", "private")
+    assert isinstance(tools["result"]["ttlMs"], int)
+    assert tools["result"]["ttlMs"] >= 0
+    # sep-2164-resource-not-found, and an unknown tool is a protocol error too
+    assert missing["error"]["code"] == -32602
+    assert missing["error"]["data"]["uri"] == "test://nonexistent-resource-for-conformance-testing"
+    assert unknown_tool["error"]["code"] == -32602
+
+
+def test_the_suites_handshake_checks_hold_over_stdio(tmp_path: Path) -> None:
+    hello = {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "conformance", "version": "0"}}
+    initialize, ping, tools, prompts, resources, missing = over_stdio(
+        tmp_path,
+        ("initialize", hello),
+        ("notifications/initialized", None),
+        ("ping", {}),
+        ("tools/list", {}),
+        ("prompts/list", {}),
+        ("resources/list", {}),
+        ("resources/read", {"uri": "test://nonexistent-resource-for-conformance-testing"}),
+    )
+    # server-initialize, ping, tools-list, prompts-list, resources-list
+    assert initialize["result"]["protocolVersion"] == "2025-11-25"
+    assert initialize["result"]["serverInfo"]["name"] == "k8s-debug-mcp"
+    assert ping["result"] == {}
+    assert all(TOOL_NAME.match(t["name"]) for t in tools["result"]["tools"])
+    assert {p["name"] for p in prompts["result"]["prompts"]} >= {"investigate_crash"}
+    assert resources["result"]["resources"] == []  # templates only
+    assert missing["error"]["code"] == -32602
