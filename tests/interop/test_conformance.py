@@ -181,7 +181,9 @@ def test_the_conformance_suite_passes_over_streamable_http_but_for_the_listed_ch
         )
     ran = read_results(out) if out.is_dir() else {}
     assert ran, f"the suite ran nothing (exit {proc.returncode}): {proc.stderr[-2000:]}{proc.stdout[-2000:]}"
-    missing = listed_scenarios(suite, era) - ran.keys()
+    listed = listed_scenarios(suite, era)
+    assert len(listed) >= len(CORE[era]), f"could not read the suite's scenario list for {era}: {listed}"
+    missing = listed - ran.keys()
     assert not missing, f"scenarios the suite lists for {era} but did not run: {sorted(missing)}"
     problems = judge(era, ran, entries)
     assert not problems, f"{len(problems)} problem(s); results in {out}:\n" + "\n".join(problems)
