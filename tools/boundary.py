@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Final, TypeVar
+from typing import Annotated, Final, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel
 
@@ -98,7 +98,10 @@ def _walk(value: object, masker: Masker, cap: int, tally: Sanitized) -> object:
 
 
 def _field_cap(model: type[BaseModel], name: str) -> int:
-    for meta in model.model_fields[name].metadata:
+    field = model.model_fields[name]
+    # `Annotated[str, Cap(n)] | None` keeps the Cap inside the union's member, not on the field.
+    inner = [m for arg in get_args(field.annotation) if get_origin(arg) is Annotated for m in arg.__metadata__]
+    for meta in [*field.metadata, *inner]:
         if isinstance(meta, Cap):
             return meta.chars
     return DEFAULT_CAP

@@ -64,3 +64,12 @@ def test_pod_env_values_with_secret_names_are_masked_for_display_only() -> None:
     assert env[1]["valueFrom"]["secretKeyRef"]["name"] == "s"
     assert env[2]["value"] == "debug"
     assert pod["spec"]["containers"][0]["env"][0]["value"] == "hunter2"
+
+
+def test_an_optional_field_keeps_the_cap_declared_inside_its_union() -> None:
+    from k8s_debug_mcp.tools.models import InspectResult
+
+    listing = "x" * 5000  # an `ls -la /host/etc` is longer than the 2000-character default
+    res = InspectResult(namespace="ns", pod="p", container="d", what="ls", text=listing)
+    shown, _ = sanitize(res, Masker())
+    assert shown.text == listing
