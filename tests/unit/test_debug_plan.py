@@ -120,8 +120,7 @@ def test_full_option_plan_snapshot() -> None:
     assert p.container == {
         "name": "debugger-x2b4z",
         "image": IMAGE,
-        "command": ["sh", "-c", "sleep 1"],
-        "args": ["x"],
+        "command": ["sh", "-c", "sleep 1", "x"],  # as kubectl stores `-- sh -c 'sleep 1' x`
         "env": [{"name": "A", "value": "2"}, {"name": "K8S_DEBUG_MCP_KEY", "value": p.key}],
         "workingDir": "/tmp",
         "imagePullPolicy": "IfNotPresent",
