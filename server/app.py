@@ -130,6 +130,7 @@ def build_server(settings: Settings, *, gateway: Gateway | None = None) -> MCPSe
             policy=settings.policy,
             owner=owner,
             debug_image=settings.debug_image,
+            debug_pull_policy=settings.debug_image_pull_policy,
             secrets=SecretValues(gw) if settings.policy.mask_secret_values else None,
             workflow=workflow(TOOLS, read_only=settings.read_only),
         )
