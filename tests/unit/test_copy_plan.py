@@ -118,7 +118,7 @@ def test_set_image_replace_command_keep_flags_and_same_node() -> None:
     spec = p.manifest["spec"]
     assert spec["nodeName"] == "node-1"
     assert "initContainers" not in spec
-    assert "shareProcessNamespace" not in spec
+    assert spec["shareProcessNamespace"] is False  # asked explicitly: stored, as kubectl --share-processes=false
     app, sidecar = spec["containers"]
     assert app == {
         "name": "app",
@@ -140,7 +140,7 @@ def test_the_profile_applies_to_the_debug_container_only(profile: str) -> None:
 
 
 def test_unknown_container_names_are_refused() -> None:
-    with pytest.raises(InvalidTarget, match="no container named 'db'"):
+    with pytest.raises(InvalidTarget, match="no regular container named 'db'"):
         plan(set_image={"db": "x:1"})
 
 
