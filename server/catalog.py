@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from k8s_debug_mcp.server.registry import ToolSpec
-from k8s_debug_mcp.tools import access, commands, copies, debug, diagnose, inspection, pods, render
+from k8s_debug_mcp.tools import access, commands, copies, debug, diagnose, inspection, nodes, pods, render
 from k8s_debug_mcp.tools.access import Need
 from k8s_debug_mcp.tools.models import (
     AddDebugContainerRequest,
@@ -15,6 +15,8 @@ from k8s_debug_mcp.tools.models import (
     CleanupResult,
     CopyPodRequest,
     CopyPodResult,
+    DebugNodeRequest,
+    DebugNodeResult,
     DiagnoseRequest,
     DiagnoseResult,
     ExecRequest,
@@ -169,9 +171,9 @@ TOOLS = (
         name="copy_pod",
         title="Copy pod for debugging",
         description=(
-            "Create a debugging copy of a pod (kubectl debug --copy-to): shared process namespace, optional image "
-            "swaps and command replacements (keep a crashing container alive), plus a debug container. Labels and "
-            "probes are dropped so nothing routes to it. dry_run=true previews manifest, diff and server verdict."
+            "kubectl debug --copy-to: a copy with shared processes, image swaps, replaced commands (keep a "
+            "crashing container alive) and a debugger. Labels and probes are dropped (legacy keeps probes) so "
+            "nothing routes to it."
         ),
         request=CopyPodRequest,
         result=CopyPodResult,
@@ -180,6 +182,23 @@ TOOLS = (
         render=render.render_copy_pod,
         read_only=False,
         preview=copies.preview_copy_pod,
+        destructive=False,
+        idempotent=False,
+    ),
+    ToolSpec(
+        name="debug_node",
+        title="Debug a node",
+        description=(
+            "kubectl debug node/NAME: a pod with the host's processes, network and files at /host (by profile); "
+            "exec, inspect and cleanup use it."
+        ),
+        request=DebugNodeRequest,
+        result=DebugNodeResult,
+        run=nodes.debug_node,
+        needs=nodes.NEEDS,
+        render=render.render_debug_node,
+        read_only=False,
+        preview=nodes.preview_debug_node,
         destructive=False,
         idempotent=False,
     ),

@@ -27,6 +27,7 @@ TOOLS = [
     "exec",
     "inspect",
     "copy_pod",
+    "debug_node",
     "cleanup",
 ]
 ATTACKS = [

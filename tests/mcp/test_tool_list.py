@@ -16,7 +16,7 @@ from k8s_debug_mcp.tools.policy import Policy
 pytestmark = pytest.mark.anyio
 
 READ_TOOLS = {"diagnose", "list_pods", "pod_status", "pod_logs", "whoami"}
-WRITE_TOOLS = {"add_debug_container", "exec", "inspect", "copy_pod", "cleanup"}
+WRITE_TOOLS = {"add_debug_container", "exec", "inspect", "copy_pod", "debug_node", "cleanup"}
 MAX_TOOL_LIST_BYTES = 23_500  # 8 tools with output schemas; peers send ~25 KB for 20 tools without
 
 
