@@ -26,6 +26,7 @@ PERMISSION_HINT = (
     "the target's user (add_debug_container run_as_target=true); it cannot work when the pod sets hostUsers: false."
 )
 SANDBOX: Final = "(sandbox)"
+PS: Final = ("ps", "-o", "pid,user,args")
 _ID: Final = re.compile(r"[0-9a-f]{64}")
 _CGROUP_LINE: Final = re.compile(r"^/proc/(\d+)/cgroup:([0-9a-f]{64})$")
 
@@ -90,6 +91,8 @@ async def _containers_of(
         name = ids.get(by_pid.get(r.pid, ""))
         if name is None and shared and r.pid == 1:
             name = SANDBOX
+        elif name is None and r.command == " ".join(PS):
+            name = debugger  # our own ps, gone by now: it ran in the debugger
         out.append(r.model_copy(update={"container": name or ""}))
     return out
 
@@ -100,7 +103,7 @@ async def inspect(req: InspectRequest, deps: Deps) -> InspectResult:
     on_node = _is_node_debugger(pod, chosen, deps)
     path: str | None = None
     if req.what == "processes":
-        argv = ["ps", "-o", "pid,user,args"]
+        argv = list(PS)
     else:
         if req.path is None:
             raise InvalidRequest(f"what={req.what} needs a path.", hint="pass an absolute path, e.g. /etc.")
