@@ -27,6 +27,8 @@ PERMISSION_HINT = (
 )
 SANDBOX: Final = "(sandbox)"
 PS: Final = ("ps", "-o", "pid,user,args")
+EXEC_MAX_BYTES: Final = 262_144
+"""exec's own cap per stream (ExecRequest.max_output_bytes)."""
 _ID: Final = re.compile(r"[0-9a-f]{64}")
 _CGROUP_LINE: Final = re.compile(r"^/proc/(\d+)/cgroup:([0-9a-f]{64})$")
 
@@ -119,7 +121,7 @@ async def inspect(req: InspectRequest, deps: Deps) -> InspectResult:
             container=req.container,
             command=argv,
             timeout_seconds=30,
-            max_output_bytes=req.max_bytes + 1,
+            max_output_bytes=min(req.max_bytes + 1, EXEC_MAX_BYTES),  # one more, to see that a file goes on
         ),
         deps,
     )

@@ -313,3 +313,15 @@ async def test_forged_markers_and_labels_prove_nothing(tmp_path: Path) -> None:
     assert ("ns", "looks-like-a-copy") in fake.pods
     assert not any(w.startswith(("exec", "delete")) for w in fake.writes)
     assert [c["ours"] for c in data(status)["containers"] if c["kind"] == "ephemeral"] == [False]
+
+
+async def test_inspect_at_its_largest_max_bytes_answers_instead_of_crashing(tmp_path: Path) -> None:
+    fake = fake_with_pod()
+    fake.exec_output = (b"x" * 300_000, b"", 0)
+    async with Client(build_server(settings(tmp_path, exec_any_container_in=["*"]), gateway=fake)) as client:
+        res = await client.call_tool(
+            "inspect",
+            {"namespace": "ns", "pod": "web", "container": "app", "what": "cat", "path": "/f", "max_bytes": 262_144},
+        )
+    assert not res.is_error, text(res)
+    assert data(res)["truncated"] is True
