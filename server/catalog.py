@@ -182,7 +182,7 @@ TOOLS = (
         render=render.render_copy_pod,
         read_only=False,
         preview=copies.preview_copy_pod,
-        destructive=False,
+        destructive=True,  # options.replace deletes the source pod (policy allow_replace)
         idempotent=False,
     ),
     ToolSpec(
