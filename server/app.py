@@ -20,7 +20,7 @@ from mcp.types import INVALID_PARAMS
 from k8s_debug_mcp import __version__
 from k8s_debug_mcp.server.audit import AuditLog, default_audit_path
 from k8s_debug_mcp.server.auth import auth_for
-from k8s_debug_mcp.server.catalog import TOOLS, workflow
+from k8s_debug_mcp.server.catalog import exposed, workflow
 from k8s_debug_mcp.server.confirm import PlanStore
 from k8s_debug_mcp.server.prompts import register_prompts, register_resources
 from k8s_debug_mcp.server.registry import build_tools
@@ -213,8 +213,9 @@ def build_server(settings: Settings, *, gateway: Gateway | None = None) -> MCPSe
             policy=settings.policy,
             owner=owner,
             debug_image=settings.debug_image,
+            debug_pull_policy=settings.debug_image_pull_policy,
             secrets=SecretValues(gw) if settings.policy.mask_secret_values else None,
-            workflow=workflow(TOOLS, read_only=settings.read_only),
+            workflow=workflow(exposed(settings.policy)),
         )
         try:
             observe = PrometheusObserver() if settings.transport == "streamable-http" else Observer()
@@ -236,7 +237,7 @@ def build_server(settings: Settings, *, gateway: Gateway | None = None) -> MCPSe
         version=__version__,
         instructions=INSTRUCTIONS,
         lifespan=lifespan,
-        tools=build_tools(TOOLS, read_only=settings.read_only),
+        tools=build_tools(exposed(settings.policy), per_call_context=bool(settings.policy.allowed_contexts)),
         auth=auth[0] if auth else None,
         token_verifier=auth[1] if auth else None,
     )

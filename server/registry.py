@@ -466,12 +466,15 @@ class StrictTool(Tool):
             _raw_arguments.reset(token)
 
 
-def build_tools(specs: Iterable[AnySpec], *, read_only: bool) -> list[Tool]:
+def build_tools(specs: Iterable[AnySpec], *, per_call_context: bool = True) -> list[Tool]:
+    """MCP tools for the given specs. Without other allowed contexts, `context` is not published: it
+    could only name the server's own (a call that passes it anyway is still checked)."""
     tools: list[Tool] = []
     for spec in specs:
-        if read_only and not spec.read_only:
-            continue
         input_schema = spec.request.model_json_schema()
+        published = compact_schema(input_schema)
+        if not per_call_context:
+            published["properties"].pop("context", None)
         tool = StrictTool.from_function(
             _handler(spec, input_schema),
             name=spec.name,
@@ -482,7 +485,7 @@ def build_tools(specs: Iterable[AnySpec], *, read_only: bool) -> list[Tool]:
         )
         tool = tool.model_copy(
             update={
-                "parameters": compact_schema(input_schema),
+                "parameters": published,
                 # Our results are validated models already; the schema published is the result's, or for a
                 # write that may first ask the user, either the result or the question (ConfirmationNeeded).
                 "fn_metadata": tool.fn_metadata.model_copy(

@@ -564,13 +564,17 @@ class KubeGateway:
             body=body,
         )
 
-    async def delete_pod(self, namespace: str, name: str, *, uid: str, dry_run: bool) -> Json:
+    async def delete_pod(
+        self, namespace: str, name: str, *, uid: str, dry_run: bool, grace_period_seconds: int | None = None
+    ) -> Json:
         """Delete exactly the pod we looked at: the uid precondition refuses a same-named newcomer.
 
         dryRun travels in the DeleteOptions body: with a body, the API server ignores the
         query parameter of the same name (a dry run sent as ?dryRun=All deletes for real).
         """
         options: JsonDict = {"preconditions": {"uid": uid}, "propagationPolicy": "Background"}
+        if grace_period_seconds is not None:
+            options["gracePeriodSeconds"] = grace_period_seconds
         if dry_run:
             options["dryRun"] = ["All"]
         action = f"delete pod {namespace}/{name}"

@@ -23,6 +23,7 @@ __all__ = [
     "ANN_CREATED",
     "ANN_DEBUGGER",
     "ANN_EXPIRES",
+    "ANN_NODE",
     "ANN_OWNER",
     "ANN_SOURCE",
     "CREATE_FAILURES",
@@ -71,6 +72,8 @@ ANN_EXPIRES: Final = "k8s-debug-mcp/expires-at"
 ANN_OWNER: Final = "k8s-debug-mcp/owner"
 ANN_DEBUGGER: Final = "k8s-debug-mcp/debugger"
 """On a pod we created: the container to exec into by default."""
+ANN_NODE: Final = "k8s-debug-mcp/node"
+"""On a node debugger pod we created: the node it debugs (its root filesystem is at /host)."""
 MARKER_PREFIX: Final = "K8S_DEBUG_MCP_"
 ENV_KEY: Final = "K8S_DEBUG_MCP_KEY"
 """A debugger's spec fingerprint: the same request finds the same debugger (reuse)."""

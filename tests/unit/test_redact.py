@@ -136,3 +136,12 @@ def mask_every_pattern(text: str) -> tuple[str, int]:
 def test_the_prefilter_masks_exactly_what_every_pattern_would(parts: list[str]) -> None:
     text = "".join(parts)
     assert mask_text(text) == mask_every_pattern(text)
+
+
+def test_an_optional_field_keeps_the_cap_declared_inside_its_union() -> None:
+    from k8s_debug_mcp.tools.models import InspectResult
+
+    listing = "x" * 5000  # an `ls -la /host/etc` is longer than the 2000-character default
+    res = InspectResult(namespace="ns", pod="p", container="d", what="ls", text=listing)
+    shown, _ = sanitize(res, Masker())
+    assert shown.text == listing
