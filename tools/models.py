@@ -423,9 +423,7 @@ def _inline(model: type[BaseModel], description: str) -> WithJsonSchema:
         if "items" in branch:
             terse["items"] = {"type": branch["items"].get("type", "string")}
         props[name] = terse
-    return WithJsonSchema(
-        {"type": "object", "description": description, "properties": props}
-    )
+    return WithJsonSchema({"type": "object", "description": description, "properties": props})
 
 
 class AddDebugContainerRequest(Request):
