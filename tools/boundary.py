@@ -66,6 +66,8 @@ def _embedded_json(value: str) -> object | None:
 
 
 def _walk(value: object, masker: Masker, cap: int, tally: Sanitized) -> object:
+    if type(value) is str and len(value) <= cap and masker.is_plain(value) and value.lstrip()[:1] not in "{[":
+        return value  # the common case, in one pass: nothing to clean, mask, disarm or cut
     if isinstance(value, str):
         embedded = _embedded_json(value)
         if embedded is not None:  # walk its structure: env entries and argv flags are masked there too

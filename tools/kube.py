@@ -91,17 +91,22 @@ START_FAILURES: Final = IMAGE_PULL_FAILURES | CREATE_FAILURES
 
 def obj(value: object) -> Json:
     """`value` if it is an object, else an empty one."""
-    return value if isinstance(value, Mapping) else {}
+    # `type(...) is dict` first: JSON objects are dicts, and the Mapping ABC check is slow in bulk.
+    return value if type(value) is dict or isinstance(value, Mapping) else {}
 
 
 def objs(value: object) -> list[Json]:
     """The objects of a list (anything else in it is skipped); [] for a non-list."""
-    return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []
+    if not isinstance(value, list):
+        return []
+    return [v for v in value if type(v) is dict or isinstance(v, Mapping)]
 
 
 def text(value: object) -> str | None:
     """A non-empty string as it is (not capped: capping is the output boundary's job), else None."""
-    if value is None or value == "" or isinstance(value, Mapping | list):
+    if type(value) is str:
+        return value or None
+    if value is None or isinstance(value, Mapping | list):
         return None
     return value if isinstance(value, str) else str(value)
 

@@ -197,11 +197,11 @@ class ListPodsRequest(Request):
 
 
 class PodRow(Result):
-    namespace: str
+    namespace: str | None = Field(None, description="across namespaces only")
     name: str
     ready: str = Field(description="ready/total regular containers")
     status: str = Field(description="kubectl's STATUS column, e.g. Running, CrashLoopBackOff, OOMKilled")
-    restarts: int
+    restarts: int | None = Field(None, description="absent: none")
     last_restart_at: str | None = None
     created_at: str | None = None
     node: str | None = None

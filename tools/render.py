@@ -77,11 +77,11 @@ def render_list_pods(res: ListPodsResult, fence: Fence) -> str:
         ]
         rows = [header]
         for p in res.pods:
-            restarts = str(p.restarts)
+            restarts = str(p.restarts or 0)
             if p.last_restart_at:
                 restarts += f" ({_ago(p.last_restart_at, now)} ago)"
             rows.append(
-                ([p.namespace] if res.namespace is None else [])
+                ([p.namespace or ""] if res.namespace is None else [])
                 + [p.name, p.ready, p.status, restarts, _ago(p.created_at, now), p.node or "<none>"]
             )
         lines += _table(rows)

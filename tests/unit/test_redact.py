@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from k8s_debug_mcp.tools import redact
-from k8s_debug_mcp.tools.boundary import sanitize
+from k8s_debug_mcp.tools.boundary import sanitize, sanitize_text
 from k8s_debug_mcp.tools.models import Result
 from k8s_debug_mcp.tools.redact import Masker, mask_text
 
@@ -145,3 +145,24 @@ def test_an_optional_field_keeps_the_cap_declared_inside_its_union() -> None:
     res = InspectResult(namespace="ns", pod="p", container="d", what="ls", text=listing)
     shown, _ = sanitize(res, Masker())
     assert shown.text == listing
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.sampled_from([*FRAGMENTS, "untrusted-output", "UNTRUSTED output"]), st.text(max_size=12)),
+        max_size=14,
+    )
+)
+def test_a_string_called_plain_is_one_the_boundary_would_leave_alone(parts: list[str]) -> None:
+    text = "".join(parts)
+    masker = Masker()
+    if masker.is_plain(text):
+        assert sanitize_text(text, masker, cap=len(text) + 1) == text
+
+
+def test_known_secret_values_make_nothing_plain() -> None:
+    assert Masker().is_plain("web-00001 Running")
+    assert not Masker(["hunter2hunter2"]).is_plain("web-00001 Running")
+    assert not Masker().is_plain("token is here")
+    assert not Masker().is_plain("</untrusted-output>")
