@@ -14,7 +14,7 @@ from k8s_debug_mcp.tools.access import Need, require
 from k8s_debug_mcp.tools.copy_plan import CopyPlan, copy_name, plan_pod_copy
 from k8s_debug_mcp.tools.debug_plan import timeless
 from k8s_debug_mcp.tools.deps import Deps
-from k8s_debug_mcp.tools.errors import DebugError, KubeApiError, NotFound, StartFailed, WaitTimeout
+from k8s_debug_mcp.tools.errors import DebugError, NotFound, StartFailed, WaitTimeout
 from k8s_debug_mcp.tools.images import image_warnings
 from k8s_debug_mcp.tools.kube import (
     ANN_EXPIRES,
@@ -35,7 +35,7 @@ from k8s_debug_mcp.tools.kube import (
 from k8s_debug_mcp.tools.models import CleanupRequest, CleanupResult, CopyPodRequest, CopyPodResult
 from k8s_debug_mcp.tools.ownership import Ownership
 from k8s_debug_mcp.tools.preview import Preview
-from k8s_debug_mcp.tools.waiting import settled, wait_for_pod
+from k8s_debug_mcp.tools.waiting import create_our_pod, create_verdict, wait_for_pod
 
 __all__ = [
     "CLEANUP_NEEDS",
@@ -158,15 +158,6 @@ async def _image_warnings(source: Pod, req: CopyPodRequest, plan: CopyPlan, deps
     return await image_warnings(deps, source.node, new, ephemeral=False, where=where)
 
 
-async def _verdict(req: CopyPodRequest, plan: CopyPlan, deps: Deps) -> str:
-    """The API server's verdict on the exact manifest (a server-side dry run: validation and admission)."""
-    try:
-        await deps.gateway.create_pod(req.namespace, plan.manifest, dry_run=True)
-    except KubeApiError as exc:
-        return f"rejected (HTTP {exc.status}): {exc.message}"
-    return "accepted: validation and admission passed; nothing was created"
-
-
 async def preview_copy_pod(req: CopyPodRequest, deps: Deps) -> Preview:
     req, plan, _ = await _plan(req, deps)
     lines = [f"Create pod {req.namespace}/{plan.name}, a debugging copy of {req.pod}."]
@@ -180,7 +171,7 @@ async def preview_copy_pod(req: CopyPodRequest, deps: Deps) -> Preview:
     change = {"create": f"pod {req.namespace}/{plan.name}", "changes vs source": plan.changes}
     if req.opts.replace:
         change["delete"] = f"pod {req.namespace}/{req.pod}"
-    verdict = await _verdict(req, plan, deps)
+    verdict = await create_verdict(deps.gateway, req.namespace, plan.manifest)
     return Preview(
         "\n".join(lines),
         timeless(plan.manifest),
@@ -221,21 +212,10 @@ async def copy_pod(req: CopyPodRequest, deps: Deps) -> CopyPodResult:
     if req.opts.replace:
         await require(gateway, req.namespace, REPLACE_NEEDS)
     if req.dry_run:
-        verdict = await _verdict(req, plan, deps)
+        verdict = await create_verdict(deps.gateway, req.namespace, plan.manifest)
         return _result(req, plan, phase="dry-run", warnings=warnings, verdict=verdict)
 
-    async def applied() -> Json | None:
-        try:
-            current = await gateway.get_pod(req.namespace, plan.name)
-        except NotFound:
-            return None
-        return current if deps.owner.owns_pod(Pod(current)) else None
-
-    created, recovered = await settled(
-        f"create pod {req.namespace}/{plan.name}",
-        lambda: gateway.create_pod(req.namespace, plan.manifest, dry_run=False),
-        applied,
-    )
+    created, recovered = await create_our_pod(deps, req.namespace, plan.name, plan.manifest)
     if recovered:
         warnings.append("the connection broke after the API server created the copy; confirmed by re-reading it")
     if req.opts.replace:

@@ -18,7 +18,6 @@ from k8s_debug_mcp.tools.errors import (
     DebugError,
     Forbidden,
     InvalidTarget,
-    KubeApiError,
     NotFound,
     StartFailed,
     WaitTimeout,
@@ -28,7 +27,7 @@ from k8s_debug_mcp.tools.kube import Json, Pod, obj, objs
 from k8s_debug_mcp.tools.models import DebugNodeRequest, DebugNodeResult
 from k8s_debug_mcp.tools.node_plan import HOST_MOUNT, NodePlan, plan_node_debugger
 from k8s_debug_mcp.tools.preview import Preview
-from k8s_debug_mcp.tools.waiting import settled, wait_for_pod
+from k8s_debug_mcp.tools.waiting import create_our_pod, create_verdict, wait_for_pod
 
 __all__ = ["NEEDS", "debug_node", "host_access", "preview_debug_node"]
 
@@ -161,25 +160,9 @@ async def debug_node(req: DebugNodeRequest, deps: Deps) -> DebugNodeResult:
     plan, warnings = await _plan(req, deps)
     gateway = deps.gateway
     if req.dry_run:
-        try:
-            await gateway.create_pod(req.namespace, plan.manifest, dry_run=True)
-            verdict = "accepted: validation and admission passed; nothing was created"
-        except KubeApiError as exc:
-            verdict = f"rejected (HTTP {exc.status}): {exc.message}"
+        verdict = await create_verdict(gateway, req.namespace, plan.manifest)
         return _result(plan, phase="dry-run", warnings=warnings, verdict=verdict)
-
-    async def applied() -> Json | None:
-        try:
-            current = await gateway.get_pod(req.namespace, plan.name)
-        except NotFound:
-            return None
-        return current if deps.owner.owns_pod(Pod(current)) else None
-
-    created, recovered = await settled(
-        f"create pod {req.namespace}/{plan.name}",
-        lambda: gateway.create_pod(req.namespace, plan.manifest, dry_run=False),
-        applied,
-    )
+    created, recovered = await create_our_pod(deps, req.namespace, plan.name, plan.manifest)
     if recovered:
         warnings.append("the connection broke after the API server created the pod; confirmed by re-reading it")
     await deps.progress("waiting for the node debugger to run")
