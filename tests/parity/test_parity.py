@@ -294,9 +294,9 @@ async def _copy(parity: Parity, case: Case) -> tuple[set[str], set[str]]:
         assert not parity.get("copy-kubectl")
         return set(), set()
     ours = await parity.call("copy_pod", namespace=parity.namespace, pod=ours_src, name="copy-ours", **case.ours)
-    flags = _flags(case, parity, ours["debugger"] or "")
+    flags = _flags(case, parity, ours.get("debugger") or "")
     parity.kubectl.run(["debug", "-n", parity.namespace, hand_src, "--copy-to=copy-kubectl", *flags])
-    assert ours["kubectl"] is not None, ours["warnings"]
+    assert ours.get("kubectl") is not None, ours.get("warnings")
     parity.kubectl.shell(
         swap_tokens(ours["kubectl"], {ours_src: printed_src, "--copy-to=copy-ours": "--copy-to=copy-printed"})
     )

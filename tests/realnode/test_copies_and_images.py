@@ -46,7 +46,8 @@ async def call(client: Client, tool: str, **args: Any) -> dict[str, Any]:
 
 async def preview(client: Client, tool: str, **args: Any) -> str:
     res = await client.call_tool(tool, args)
-    assert res.is_error, "a confirming server must answer a write with its preview"
+    assert not res.is_error, text(res)
+    assert "plan_id" in data(res), "a confirming server must answer a write with its preview"
     assert 'plan_id="' in text(res), text(res)
     return text(res)
 
