@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import hmac
 import importlib
 import os
 import secrets
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from mcp.server import MCPServer
+from mcp.server.request_state import RequestStateSecurity
 from mcp.shared.exceptions import MCPError
 from mcp.types import INVALID_PARAMS
 
@@ -21,7 +24,8 @@ from k8s_debug_mcp import __version__
 from k8s_debug_mcp.server.audit import AuditLog, default_audit_path
 from k8s_debug_mcp.server.auth import auth_for
 from k8s_debug_mcp.server.catalog import TOOLS, workflow
-from k8s_debug_mcp.server.confirm import PlanStore
+from k8s_debug_mcp.server.confirm import Caller, Plans
+from k8s_debug_mcp.server.plans import ClusterLedger, Ledger, MemoryLedger, PlanTokens, plan_key
 from k8s_debug_mcp.server.prompts import register_prompts, register_resources
 from k8s_debug_mcp.server.registry import build_tools
 from k8s_debug_mcp.server.settings import Settings
@@ -121,6 +125,7 @@ class Clusters:
     others: dict[str, Deps] = field(default_factory=dict)
 
     async def deps_for(self, base: Deps, context: str | None) -> Deps:
+        """The server's own dependencies for a context (callers get views of them: `AppContext.as_caller`)."""
         if context is None or context in (self.settings.context, await self.default.context_name()):
             return base
         self.settings.policy.check_context(context)
@@ -144,17 +149,23 @@ class AppContext:
     settings: Settings
     deps: Deps
     audit: AuditLog
-    plans: PlanStore = field(default_factory=PlanStore)
+    plans: Plans
     observe: Observer = field(default_factory=Observer)
     clusters: Clusters | None = None
 
-    async def deps_for(self, context: str | None) -> Deps:
-        """The dependencies for a call that names a kubeconfig context (or not)."""
+    async def deps_for(self, context: str | None, caller: Caller | None = None) -> Deps:
+        """The dependencies for a call that names a kubeconfig context (or not), as the caller sees them."""
         if self.clusters is None:
             if context is not None and context != await self.deps.gateway.context_name():
                 self.settings.policy.check_context(context)
-            return self.deps
-        return await self.clusters.deps_for(self.deps, context)
+            base = self.deps
+        else:
+            base = await self.clusters.deps_for(self.deps, context)
+        return as_caller(base, caller)
+
+    def caller_deps(self, caller: Caller | None) -> Deps:
+        """The default context's dependencies as the caller sees them (no I/O)."""
+        return as_caller(self.deps, caller)
 
     @property
     def policy(self) -> Policy:
@@ -163,6 +174,32 @@ class AppContext:
     @property
     def gateway(self) -> Gateway:
         return self.deps.gateway
+
+
+def as_caller(deps: Deps, caller: Caller | None) -> Deps:
+    """Team mode: the same gateway (same ApiClient) impersonating the reviewed caller, and Secret values for
+    masking read as that caller (cached per caller). Otherwise the server's own dependencies."""
+    if caller is None or caller.identity is None:
+        return deps
+    gateway = deps.gateway.impersonating(caller.identity)
+    secrets = deps.secrets.as_reader(gateway, caller.key) if deps.secrets is not None else None
+    return replace(deps, gateway=gateway, secrets=secrets)
+
+
+def plan_ledger(settings: Settings, gateway: Gateway) -> Ledger:
+    """Where used plan ids are recorded: this process's memory, or ConfigMaps every replica sees."""
+    if settings.ledger == "memory":
+        return MemoryLedger()
+    if not isinstance(gateway, KubeGateway):
+        raise TypeError("the cluster plan ledger needs the Kubernetes gateway")
+    own = gateway.impersonating(None)  # the server's own identity, in its own namespace
+    return ClusterLedger(own, settings.plan_ledger_namespace or own.default_namespace)
+
+
+def request_state_key(owner: Ownership) -> bytes:
+    """Seals the 2026-era elicitation round trip (the SDK's requestState): every replica with the same owner key
+    accepts the state another one minted. Derived with its own label; the raw owner key seals nothing."""
+    return hmac.new(owner.key, b"k8s-debug-mcp/v1/request-state", hashlib.sha256).digest()
 
 
 class DebugServer(MCPServer[AppContext]):
@@ -191,6 +228,7 @@ class DebugServer(MCPServer[AppContext]):
 def build_server(settings: Settings, *, gateway: Gateway | None = None) -> MCPServer[AppContext]:
     """The server. The lifespan owns the one ApiClient unless a gateway is passed in."""
     owner = Ownership(owner_key(settings))
+    tokens = PlanTokens(plan_key(owner.key))
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppContext]) -> AsyncIterator[AppContext]:
@@ -214,7 +252,8 @@ def build_server(settings: Settings, *, gateway: Gateway | None = None) -> MCPSe
         try:
             observe = PrometheusObserver() if settings.transport == "streamable-http" else Observer()
             clusters = Clusters(settings, audit, gw) if gateway is None else None
-            yield AppContext(settings=settings, deps=deps, audit=audit, observe=observe, clusters=clusters)
+            plans = Plans(tokens, plan_ledger(settings, gw))
+            yield AppContext(settings=settings, deps=deps, audit=audit, plans=plans, observe=observe, clusters=clusters)
         finally:
             if warm is not None:
                 warm.cancel()
@@ -234,6 +273,7 @@ def build_server(settings: Settings, *, gateway: Gateway | None = None) -> MCPSe
         tools=build_tools(TOOLS, read_only=settings.read_only),
         auth=auth[0] if auth else None,
         token_verifier=auth[1] if auth else None,
+        request_state_security=RequestStateSecurity(keys=[request_state_key(owner)]),
     )
     register_prompts(server)
     register_resources(server)

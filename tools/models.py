@@ -404,7 +404,7 @@ class AddDebugContainerRequest(Request):
     reuse: bool = Field(True, description="Return a running identical one.")
     dry_run: bool = Field(False, description="Patch + server verdict; no change.")
     timeout_seconds: int = Field(60, ge=5, le=600)
-    plan_id: str | None = Field(None, max_length=64)
+    plan_id: str | None = Field(None, max_length=100)
 
 
 class AddDebugContainerResult(Result):
@@ -440,7 +440,7 @@ class ExecRequest(Request):
     timeout_seconds: int = Field(30, ge=1, le=300)
     max_output_bytes: int = Field(16_384, ge=256, le=262_144)
     stdin: str | None = Field(None, max_length=65_536)
-    plan_id: str | None = Field(None, max_length=64)
+    plan_id: str | None = Field(None, max_length=100)
 
 
 class ExecResult(Result):
@@ -554,7 +554,7 @@ class CopyPodRequest(Request):
         False, description="Preview: the manifest, a diff against the source and the server's verdict."
     )
     timeout_seconds: int = Field(90, ge=5, le=600, description="How long to wait for the copy to run.")
-    plan_id: str | None = Field(None, max_length=64)
+    plan_id: str | None = Field(None, max_length=100)
 
     @property
     def keep_labels(self) -> bool:
@@ -604,7 +604,7 @@ class CleanupRequest(Request):
     )
     expired_only: bool = False
     dry_run: bool = False
-    plan_id: str | None = Field(None, max_length=64)
+    plan_id: str | None = Field(None, max_length=100)
 
 
 class CleanupResult(Result):
