@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from mcp.server import MCPServer
 from mcp.server.request_state import RequestStateSecurity
@@ -31,6 +31,7 @@ from k8s_debug_mcp.server.registry import build_tools
 from k8s_debug_mcp.server.settings import Settings
 from k8s_debug_mcp.tools.deps import Deps, Gateway
 from k8s_debug_mcp.tools.gateway import KubeGateway
+from k8s_debug_mcp.tools.identity import Identity
 from k8s_debug_mcp.tools.ownership import MIN_KEY_BYTES, Ownership
 from k8s_debug_mcp.tools.policy import Policy
 from k8s_debug_mcp.tools.secrets import SecretValues
@@ -161,11 +162,11 @@ class AppContext:
             base = self.deps
         else:
             base = await self.clusters.deps_for(self.deps, context)
-        return as_caller(base, caller)
+        return as_caller(base, caller, team=self.settings.team)
 
     def caller_deps(self, caller: Caller | None) -> Deps:
         """The default context's dependencies as the caller sees them (no I/O)."""
-        return as_caller(self.deps, caller)
+        return as_caller(self.deps, caller, team=self.settings.team)
 
     @property
     def policy(self) -> Policy:
@@ -176,13 +177,21 @@ class AppContext:
         return self.deps.gateway
 
 
-def as_caller(deps: Deps, caller: Caller | None) -> Deps:
+ANONYMOUS: Final = Identity(username="system:anonymous", groups=("system:unauthenticated",))
+
+
+def as_caller(deps: Deps, caller: Caller | None, *, team: bool = False) -> Deps:
     """Team mode: the same gateway (same ApiClient) impersonating the reviewed caller, and Secret values for
-    masking read as that caller (cached per caller). Otherwise the server's own dependencies."""
-    if caller is None or caller.identity is None:
+    masking read as that caller (cached per caller). A call without a reviewed caller in team mode (which the
+    SDK's authentication should make impossible) acts as system:anonymous, never as the server.
+    Otherwise the server's own dependencies."""
+    identity = caller.identity if caller is not None else None
+    if identity is None and not team:
         return deps
-    gateway = deps.gateway.impersonating(caller.identity)
-    secrets = deps.secrets.as_reader(gateway, caller.key) if deps.secrets is not None else None
+    identity = identity or ANONYMOUS
+    gateway = deps.gateway.impersonating(identity)
+    reader = caller.key if caller is not None and caller.identity is not None else "user:system:anonymous"
+    secrets = deps.secrets.as_reader(gateway, reader) if deps.secrets is not None else None
     return replace(deps, gateway=gateway, secrets=secrets)
 
 

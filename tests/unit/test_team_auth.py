@@ -8,16 +8,22 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
+from mcp import Client
 
+from k8s_debug_mcp.server import build_server
 from k8s_debug_mcp.server.auth import TokenReviewVerifier, auth_for, jwt_expiry
 from k8s_debug_mcp.server.confirm import CLAIM_USER
 from k8s_debug_mcp.server.settings import Settings
 from k8s_debug_mcp.tools.errors import ClusterUnavailable
 from k8s_debug_mcp.tools.identity import Identity
 from k8s_debug_mcp.tools.kube import Json
+from k8s_debug_mcp.tools.policy import Policy
+from tests.fakes import FakeGateway, running_pod
+from tests.mcp.util import data
 
 pytestmark = pytest.mark.anyio
 
@@ -221,3 +227,20 @@ def test_the_plan_ledger_follows_the_mode_unless_set() -> None:
     assert Settings().ledger == "memory"
     assert Settings(http_auth="tokenreview").ledger == "cluster"
     assert Settings(http_auth="tokenreview", plan_ledger="memory").ledger == "memory"
+
+
+async def test_in_team_mode_a_call_without_a_reviewed_caller_acts_as_anonymous_never_as_the_server(
+    tmp_path: Path,
+) -> None:
+    fake = FakeGateway()
+    fake.add(running_pod("web"))
+    settings = Settings(
+        kubeconfig="/nonexistent",
+        audit_log=str(tmp_path / "audit.jsonl"),
+        http_auth="tokenreview",
+        plan_ledger="memory",
+        policy=Policy(confirm=False),
+    )
+    async with Client(build_server(settings, gateway=fake)) as client:
+        me = await client.call_tool("whoami", {"namespace": "ns"})
+    assert data(me)["user"] == "system:anonymous"
