@@ -103,6 +103,14 @@ def error_from_status(status: int, body: bytes, *, action: str) -> KubeApiError:
             hint="refresh the kubeconfig credentials (expired token or certificate?) and retry.",
         )
     if status == 403:
+        if "cannot impersonate" in api_message:
+            return Forbidden(
+                base,
+                status=status,
+                reason=reason,
+                hint="this server may not act as you (team mode): ask its admin to allow impersonating your user, "
+                "groups and token's extra fields (the chart's team.impersonate values).",
+            )
         return Forbidden(
             base,
             status=status,

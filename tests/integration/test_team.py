@@ -310,6 +310,11 @@ async def test_the_impersonating_gateway_is_seen_as_the_caller_and_refused_as_th
                 {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "x"}, "spec": {"containers": []}},
                 dry_run=True,
             )
+        # an extra field the server may not impersonate: the API server refuses, and we say why
+        odd = gw.impersonating(Identity(username=identity.username, extra=(("example.com/team", ("x",)),)))
+        with pytest.raises(Forbidden, match="may not act as you") as exc:
+            await odd.list_pods(team.namespace)
+        assert "cannot impersonate" in str(exc.value)
     finally:
         await gw.close()
 
