@@ -517,3 +517,38 @@ async def test_elicitation_round_trips_across_replicas_in_the_stateless_protocol
     assert asked
     assert len(set(hops)) == 2
     assert ephemeral(kube, team.namespace, seeded.slim_pod) == [data(res)["container"]]
+
+
+async def test_a_2025_client_on_the_stateless_server_gets_a_plan_and_progress_not_a_crash(
+    team: Team, seeded: Seeded, kube: Kube
+) -> None:
+    """A stateless server has no back-channel for a 2025-era client's elicitation: even a client that offers
+    it gets the plan-id fallback; progress notifications still flow on the request's own stream."""
+    ns, token = team.namespace, team.tokens["debugger"]
+    args = {"namespace": ns, "pod": seeded.slim_pod}
+    asked: list[str] = []
+
+    async def approve(context: Any, params: Any) -> Any:
+        from mcp.types import ElicitResult
+
+        asked.append(params.message)
+        return ElicitResult(action="accept", content={"approve": True})
+
+    timeout = httpx2.Timeout(30.0, read=120.0)
+    seen: list[str] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        seen.append(message or "")
+
+    async with (
+        httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=timeout) as h,
+        Client(streamable_http_client(team.a.url, http_client=h), mode="legacy", elicitation_callback=approve) as c,
+    ):
+        question = await c.call_tool("add_debug_container", args)
+        assert not question.is_error, text(question)
+        plan_id = data(question)["plan_id"]
+        applied = await c.call_tool("add_debug_container", {**args, "plan_id": plan_id}, progress_callback=on_progress)
+    assert not applied.is_error, text(applied)
+    assert asked == []
+    assert any("waiting for the debugger" in p for p in seen), seen
+    assert ephemeral(kube, ns, seeded.slim_pod) == [data(applied)["container"]]
