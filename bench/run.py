@@ -1,158 +1,199 @@
-"""Benchmarks: rerun with `.venv/bin/python -m bench.run` (starts the playground cluster if needed).
+"""Benchmarks: rerun with `.venv/bin/python -m bench.run` (starts the playground cluster if needed, and a
+second KWOK-only cluster `bench` for 10,000 pods). Every figure below is measured in the same run:
 
-Measures, on this machine:
-- stdio cold start: spawn `python -m k8s_debug_mcp` -> initialize answered (median of N);
-- the tools/list the model reads every turn: tool count and compact JSON bytes;
-- per-call latency through an in-memory MCP client against the real test cluster
-  (median and p95 of N calls): list_pods, pod_status, pod_logs, exec in a debugger.
-Prints a Markdown table and writes bench/results/latest.json.
+- start-up: stdio spawn -> initialize answered, beside a bare `import mcp.server` in the same venv, in a
+  venv holding only the runtime dependencies (what `uvx`/`pip install` gives users; the dev venv also
+  has `rich`, which structlog imports when present); `--version` and `--help`;
+- the tool list: model-visible bytes and the whole tools/list, ours (default and every opt-in feature on)
+  beside the peers' (scripts/install-peers) and their start-up;
+- per call, over stdio against the raw API calls each tool makes, interleaved: pod_status, pod_logs;
+  exec `true` in a debugger;
+- 10,000 pods: every page through list_pods against the same pages fetched raw; structuredContent
+  against text for a page;
+- on the real node: a 50 MB exec flood beside `kubectl exec`, progress notifications while a debugger
+  starts.
+
+Prints a Markdown report with each target and writes bench/results/latest.json.
+Sample sizes: BENCH_STARTS (7), BENCH_CALLS (60), BENCH_PAGES_RUNS (3), BENCH_PODS (10000).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 import anyio
-from mcp import Client
 
-from k8s_debug_mcp.server import Settings, build_server
-from k8s_debug_mcp.tools.policy import Policy
+from bench import calls, flood, peers, scale, startup
+from bench.common import ROOT, cluster_up, kubectl
+from k8s_debug_mcp.server.logs import configure_logging
 
-ROOT = Path(__file__).resolve().parents[1]
-N_START = int(os.environ.get("BENCH_STARTS", "5"))
-N_CALLS = int(os.environ.get("BENCH_CALLS", "30"))
-
-
-def kubectl(kubeconfig: str, *args: str, stdin: str | None = None) -> str:
-    bin_dir = subprocess.run(
-        [str(ROOT / "scripts/build-cluster-bins"), "--print-dir"], capture_output=True, text=True, check=True
-    ).stdout.strip()
-    return subprocess.run(
-        [f"{bin_dir}/kubectl", "--kubeconfig", kubeconfig, *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+N_START = int(os.environ.get("BENCH_STARTS", "7"))
+N_CALLS = int(os.environ.get("BENCH_CALLS", "60"))
+N_PAGES = int(os.environ.get("BENCH_PAGES_RUNS", "3"))
+CACHE = Path(os.environ.get("K8S_DEBUG_MCP_CACHE", str(Path.home() / ".cache" / "k8s-debug-mcp")))
 
 
-def stdio_start_seconds() -> list[float]:
-    init = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-11-25",
-            "capabilities": {},
-            "clientInfo": {"name": "bench", "version": "0"},
-        },
-    }
-    samples = []
-    for _ in range(N_START):
-        started = time.perf_counter()
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "k8s_debug_mcp", "--kubeconfig", "/nonexistent"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
+def runtime_python() -> str:
+    """A venv with this checkout and only its locked runtime dependencies (no dev tools), cached by the
+    lock's and the sources' hash."""
+    digest = hashlib.sha256((ROOT / "constraints.txt").read_bytes())
+    for path in sorted([*ROOT.glob("server/**/*.py"), *ROOT.glob("tools/**/*.py"), ROOT / "pyproject.toml"]):
+        digest.update(path.read_bytes())
+    venv = CACHE / f"bench-runtime-{digest.hexdigest()[:12]}"
+    python = venv / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", "-c", str(ROOT / "constraints.txt"), str(ROOT)], check=True
         )
-        assert proc.stdin is not None
-        assert proc.stdout is not None
-        proc.stdin.write(json.dumps(init) + "\n")
-        proc.stdin.flush()
-        json.loads(proc.stdout.readline())
-        samples.append(time.perf_counter() - started)
-        proc.stdin.close()
-        proc.wait(timeout=10)
-    return samples
+    return str(python)
 
 
-def summary(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    return {
-        "n": len(ordered),
-        "median_ms": round(statistics.median(ordered) * 1000, 1),
-        "p95_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))] * 1000, 1),
-    }
-
-
-async def tool_calls(kubeconfig: str, namespace: str, pod: str) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(kubeconfig=kubeconfig, audit_log=f"{tmp}/audit.jsonl", policy=Policy(confirm=False))
-        async with Client(build_server(settings)) as client:
-            tools = [
-                t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in (await client.list_tools()).tools
-            ]
-            add = await client.call_tool("add_debug_container", {"namespace": namespace, "pod": pod, "target": "app"})
-            assert not add.is_error, add.content
-            calls: dict[str, tuple[str, dict[str, Any]]] = {
-                "list_pods": ("list_pods", {"namespace": namespace}),
-                "pod_status": ("pod_status", {"namespace": namespace, "pod": pod}),
-                "pod_logs": ("pod_logs", {"namespace": namespace, "pod": pod, "container": "app"}),
-                "exec true (debugger)": ("exec", {"namespace": namespace, "pod": pod, "command": ["true"]}),
+def kwok_slim(kubeconfig: str, namespace: str) -> str:
+    kubectl(kubeconfig, "create", "namespace", namespace)
+    kubectl(
+        kubeconfig,
+        "-n",
+        namespace,
+        "run",
+        "slim",
+        "--image=k8s-debug-mcp.local/slim-app:1",
+        "--overrides",
+        json.dumps(
+            {
+                "spec": {
+                    "nodeSelector": {"type": "kwok"},
+                    "tolerations": [{"key": "kwok.x-k8s.io/node", "operator": "Exists", "effect": "NoSchedule"}],
+                    "containers": [{"name": "app", "image": "k8s-debug-mcp.local/slim-app:1"}],
+                }
             }
-            results: dict[str, Any] = {}
-            for label, (tool, args) in calls.items():
-                samples = []
-                for _ in range(N_CALLS):
-                    started = time.perf_counter()
-                    res = await client.call_tool(tool, args)
-                    samples.append(time.perf_counter() - started)
-                    assert not res.is_error, res.content
-                results[label] = summary(samples)
-    return {"tools": len(tools), "tools_list_bytes": len(json.dumps(tools, separators=(",", ":"))), "calls": results}
+        ),
+    )
+    kubectl(kubeconfig, "-n", namespace, "wait", "--for=condition=Ready", "pod/slim", "--timeout=60s")
+    return "slim"
+
+
+def tool_lists(kubeconfig: str, python: str) -> dict[str, Any]:
+    ours = [python, "-m", "k8s_debug_mcp", "--kubeconfig", kubeconfig]
+    rows = peers.measure(kubeconfig, ours, N_START)
+    env = {**os.environ, "K8S_DEBUG_MCP_NODE_DEBUGGING": "true", "K8S_DEBUG_MCP_ALLOWED_CONTEXTS": "staging-*"}
+    rows["k8s-debug-mcp, every opt-in on"] = {**peers.sizes(peers.list_tools(ours, env)), "start": None}
+    return rows
+
+
+def verdicts(r: dict[str, Any]) -> list[tuple[str, str, bool]]:
+    ours = r["tool_list"]["k8s-debug-mcp (this)"]
+    return [
+        ("model-visible tool bytes <= 8,192", f"{ours['model_visible_bytes']:,}", ours["model_visible_bytes"] <= 8192),
+        ("tools/list <= 14,336", f"{ours['tools_list_bytes']:,}", ours["tools_list_bytes"] <= 14336),
+        (
+            "spawn -> initialized <= 1.1x bare import",
+            f"{r['startup']['ratio_to_bare_import']}x",
+            r["startup"]["ratio_to_bare_import"] <= 1.1,
+        ),
+        (
+            "--version < 300 ms",
+            f"{r['startup']['version']['median_ms']} ms",
+            r["startup"]["version"]["median_ms"] < 300,
+        ),
+        ("--help < 300 ms", f"{r['startup']['help']['median_ms']} ms", r["startup"]["help"]["median_ms"] < 300),
+        ("pod_status <= 1.5x raw", f"{r['calls']['pod_status']['ratio']}x", r["calls"]["pod_status"]["ratio"] <= 1.5),
+        ("pod_logs <= 1.5x raw", f"{r['calls']['pod_logs']['ratio']}x", r["calls"]["pod_logs"]["ratio"] <= 1.5),
+        ("10,000 pods, every page <= 1.2x raw", f"{r['scale']['ratio']}x", r["scale"]["ratio"] <= 1.2),
+        (
+            "list structuredContent <= 2x text",
+            f"{r['scale']['structured_to_text']}x",
+            r["scale"]["structured_to_text"] <= 2,
+        ),
+        (
+            "50 MB exec flood cut < 1 s",
+            f"{r['real_node']['exec_flood']['default cap']['ms']} ms",
+            r["real_node"]["exec_flood"]["default cap"]["ms"] < 1000,
+        ),
+        (
+            "progress seen during a debugger wait",
+            str(r["real_node"]["progress"]["notifications"]),
+            r["real_node"]["progress"]["notifications"] > 0,
+        ),
+    ]
+
+
+def report(r: dict[str, Any]) -> str:
+    lines = ["| target | measured | met |", "|---|---|---|"]
+    lines += [f"| {what} | {value} | {'yes' if ok else 'NO'} |" for what, value, ok in verdicts(r)]
+    lines += ["", "| server | tools | model-visible | tools/list | spawn -> initialized |", "|---|---|---|---|---|"]
+    for name, row in r["tool_list"].items():
+        start = f"{row['start']['median_ms']:.0f} ms" if row["start"] else "-"
+        if name == "k8s-debug-mcp (this)":
+            start = f"{r['startup']['spawn_to_initialized']['median_ms']:.0f} ms"
+        lines.append(
+            f"| {name} | {row['tools']} | {row['model_visible_bytes']:,} | {row['tools_list_bytes']:,} | {start} |"
+        )
+    s, c = r["startup"], r["calls"]
+    lines += [
+        "",
+        f"bare `import mcp.server`: {s['bare_import_mcp_server']['median_ms']:.0f} ms; "
+        f"CPU ratio {s['cpu_ratio_to_bare_import']}x",
+        "",
+        "| per call (median) | raw API calls | tool over stdio | ratio |",
+        "|---|---|---|---|",
+    ]
+    for name in ("pod_status", "pod_logs"):
+        lines.append(
+            f"| {name} | {c[name]['raw']['median_ms']} ms | {c[name]['tool']['median_ms']} ms | {c[name]['ratio']}x |"
+        )
+    lines.append(f"| exec `true` (debugger) | - | {c['exec true (debugger)']['tool']['median_ms']} ms | - |")
+    sc = r["scale"]
+    lines += [
+        "",
+        f"10,000 pods in pages of {sc['page']}: raw {sc['raw_all_pages']['median_ms']:.0f} ms, list_pods "
+        f"{sc['list_pods_all_pages']['median_ms']:.0f} ms ({sc['ratio']}x); first page text "
+        f"{sc['first_page_text_bytes']:,} B, structuredContent {sc['first_page_structured_bytes']:,} B; "
+        f"problems_only over all pods {sc['problems_only_scan']['median_ms']:.0f} ms",
+    ]
+    fl = r["real_node"]["exec_flood"]
+    lines.append(
+        f"50 MB exec flood: {fl['default cap']['ms']} ms (default cap), {fl['4 KiB cap']['ms']} ms (4 KiB cap); "
+        f"kubectl exec streaming all of it: {fl['kubectl exec, all 50 MB']['ms']} ms"
+    )
+    pr = r["real_node"]["progress"]
+    lines.append(
+        f"progress during a {pr['wait_ms']} ms debugger wait: {pr['notifications']} notifications {pr['messages']}"
+    )
+    return "\n".join(lines)
 
 
 def main() -> None:
-    kubeconfig = (
-        subprocess.run([str(ROOT / "scripts/cluster"), "up"], capture_output=True, text=True, check=True)
-        .stdout.strip()
-        .splitlines()[-1]
-    )
+    configure_logging("warning")
+    kubeconfig = cluster_up()
+    python = runtime_python()
     namespace = f"bench-{uuid.uuid4().hex[:6]}"
-    kubectl(kubeconfig, "create", "namespace", namespace)
+    result: dict[str, Any] = {
+        "date": time.strftime("%Y-%m-%d"),
+        "python": sys.version.split()[0],
+        "cpus": os.cpu_count(),
+    }
     try:
-        kubectl(
-            kubeconfig,
-            "-n",
-            namespace,
-            "run",
-            "slim",
-            "--image=k8s-debug-mcp.local/slim-app:1",
-            "--overrides",
-            json.dumps(
-                {
-                    "spec": {
-                        "nodeSelector": {"type": "kwok"},
-                        "containers": [{"name": "app", "image": "k8s-debug-mcp.local/slim-app:1"}],
-                    }
-                }
-            ),
-        )
-        kubectl(kubeconfig, "-n", namespace, "wait", "--for=condition=Ready", "pod/slim", "--timeout=60s")
-        start = summary(stdio_start_seconds())
-        calls = anyio.run(tool_calls, kubeconfig, namespace, "slim")
+        pod = kwok_slim(kubeconfig, namespace)
+        result["startup"] = startup.measure(kubeconfig, N_START, python=python)
+        result["tool_list"] = tool_lists(kubeconfig, python)
+        result["calls"] = anyio.run(calls.measure, kubeconfig, namespace, pod, N_CALLS)
     finally:
         kubectl(kubeconfig, "delete", "namespace", namespace, "--wait=false")
-    result = {"date": time.strftime("%Y-%m-%d"), "python": sys.version.split()[0], "stdio_start": start, **calls}
+    result["real_node"] = flood.measure(kubeconfig)
+    result["scale"] = scale.measure(N_PAGES)
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / "latest.json").write_text(json.dumps(result, indent=2) + "\n")
-    print("| measure | n | median | p95 |\n|---|---|---|---|")
-    print(f"| stdio spawn -> initialize | {start['n']} | {start['median_ms']} ms | {start['p95_ms']} ms |")
-    for label, s in calls["calls"].items():
-        print(f"| {label} | {s['n']} | {s['median_ms']} ms | {s['p95_ms']} ms |")
-    print(f"\ntools/list: {calls['tools']} tools, {calls['tools_list_bytes']} bytes (compact JSON)")
+    print(report(result))
 
 
 if __name__ == "__main__":

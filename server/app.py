@@ -23,7 +23,7 @@ from mcp.types import INVALID_PARAMS
 from k8s_debug_mcp import __version__
 from k8s_debug_mcp.server.audit import AuditLog, default_audit_path
 from k8s_debug_mcp.server.auth import auth_for
-from k8s_debug_mcp.server.catalog import TOOLS, workflow
+from k8s_debug_mcp.server.catalog import exposed, workflow
 from k8s_debug_mcp.server.confirm import Caller, Plans
 from k8s_debug_mcp.server.plans import ClusterLedger, Ledger, MemoryLedger, PlanTokens, plan_key
 from k8s_debug_mcp.server.prompts import register_prompts, register_resources
@@ -109,9 +109,14 @@ def owner_key(settings: Settings) -> bytes:
     return key
 
 
+WARM_UP_DELAY_S = 0.5
+
+
 async def _warm_up() -> None:
-    """Import the Kubernetes client in the background once the server is up: start-up does not wait
-    for it, and the first tool call rarely does."""
+    """Import the Kubernetes client in the background once the handshake is over (an import thread
+    competing for the GIL would slow `initialize`): start-up does not wait for it, and the first tool
+    call rarely does (one that comes sooner imports it itself)."""
+    await asyncio.sleep(WARM_UP_DELAY_S)
     with contextlib.suppress(Exception):
         await asyncio.to_thread(importlib.import_module, "kubernetes_asyncio.client")
 
@@ -255,8 +260,9 @@ def build_server(settings: Settings, *, gateway: Gateway | None = None) -> MCPSe
             policy=settings.policy,
             owner=owner,
             debug_image=settings.debug_image,
+            debug_pull_policy=settings.debug_image_pull_policy,
             secrets=SecretValues(gw) if settings.policy.mask_secret_values else None,
-            workflow=workflow(TOOLS, read_only=settings.read_only),
+            workflow=workflow(exposed(settings.policy)),
         )
         try:
             observe = PrometheusObserver() if settings.transport == "streamable-http" else Observer()
@@ -279,7 +285,7 @@ def build_server(settings: Settings, *, gateway: Gateway | None = None) -> MCPSe
         version=__version__,
         instructions=INSTRUCTIONS,
         lifespan=lifespan,
-        tools=build_tools(TOOLS, read_only=settings.read_only),
+        tools=build_tools(exposed(settings.policy), per_call_context=bool(settings.policy.allowed_contexts)),
         auth=auth[0] if auth else None,
         token_verifier=auth[1] if auth else None,
         request_state_security=RequestStateSecurity(keys=[request_state_key(owner)]),

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from k8s_debug_mcp.server.registry import ToolSpec
-from k8s_debug_mcp.tools import access, commands, copies, debug, diagnose, inspection, pods, render
+from k8s_debug_mcp.tools import access, commands, copies, debug, diagnose, inspection, nodes, pods, render
 from k8s_debug_mcp.tools.access import Need
 from k8s_debug_mcp.tools.models import (
     AddDebugContainerRequest,
@@ -15,6 +15,8 @@ from k8s_debug_mcp.tools.models import (
     CleanupResult,
     CopyPodRequest,
     CopyPodResult,
+    DebugNodeRequest,
+    DebugNodeResult,
     DiagnoseRequest,
     DiagnoseResult,
     ExecRequest,
@@ -30,13 +32,24 @@ from k8s_debug_mcp.tools.models import (
     WhoamiRequest,
     WhoamiResult,
 )
+from k8s_debug_mcp.tools.policy import Policy
 
-__all__ = ["TOOLS", "workflow"]
+__all__ = ["TOOLS", "exposed", "workflow"]
 
 
-def workflow(specs: Iterable[ToolSpec[Any, Any]], *, read_only: bool) -> tuple[tuple[str, Need], ...]:
+def exposed(policy: Policy) -> tuple[ToolSpec[Any, Any], ...]:
+    """The tools this policy lets a model use: writes only when not read-only, debug_node only with node
+    debugging on. A tool the policy would refuse on every call costs context each turn for nothing."""
+    return tuple(
+        spec
+        for spec in TOOLS
+        if (spec.read_only or not policy.read_only) and (spec.name != "debug_node" or policy.node_debugging)
+    )
+
+
+def workflow(specs: Iterable[ToolSpec[Any, Any]]) -> tuple[tuple[str, Need], ...]:
     """(tool, need) for every exposed tool: what whoami checks, from the same data the registry enforces."""
-    return tuple((spec.name, need) for spec in specs if spec.read_only or not read_only for need in spec.needs)
+    return tuple((spec.name, need) for spec in specs for need in spec.needs)
 
 
 # No annotation: each ToolSpec's Req/Res are inferred from its own request and result models, so mypy
@@ -159,8 +172,8 @@ TOOLS = (
         name="copy_pod",
         title="Copy pod for debugging",
         description=(
-            "Debug copy of a pod (kubectl debug --copy-to): shared processes, image swaps, command replacements, "
-            "a debugger. Labels and probes dropped: no traffic reaches it."
+            "Debug copy of a pod (kubectl debug --copy-to): shared processes, swapped images or commands, a "
+            "debugger. No labels or probes (legacy keeps probes), so no traffic reaches it."
         ),
         request=CopyPodRequest,
         result=CopyPodResult,
@@ -169,6 +182,23 @@ TOOLS = (
         render=render.render_copy_pod,
         read_only=False,
         preview=copies.preview_copy_pod,
+        destructive=True,  # options.replace deletes the source pod (policy allow_replace)
+        idempotent=False,
+    ),
+    ToolSpec(
+        name="debug_node",
+        title="Debug a node",
+        description=(
+            "kubectl debug node/NAME: a pod with the host's processes, network and files at /host (by profile); "
+            "exec, inspect and cleanup use it."
+        ),
+        request=DebugNodeRequest,
+        result=DebugNodeResult,
+        run=nodes.debug_node,
+        needs=nodes.NEEDS,
+        render=render.render_debug_node,
+        read_only=False,
+        preview=nodes.preview_debug_node,
         destructive=False,
         idempotent=False,
     ),

@@ -51,7 +51,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default=None, help="HTTP bind address (non-loopback needs a token)")
     p.add_argument("--port", type=int, default=None, help="HTTP port")
     p.add_argument("--log-level", choices=["debug", "info", "warning", "error"], default=None)
-    p.add_argument("--debug-image", default=None, help="default debug image")
+    p.add_argument("--debug-image", default=None, help="default debug image (e.g. a local mirror's)")
+    p.add_argument(
+        "--debug-image-pull-policy", choices=["Always", "IfNotPresent", "Never"], default=None, help="of debuggers"
+    )
     p.add_argument("--api-timeout", type=float, default=None, help="seconds one API request may take (default 30)")
     p.add_argument("--audit-log", default=None, help="append-only JSONL audit file of every mutation attempt")
     p.add_argument("--metrics-port", type=int, default=None, help="Prometheus /metrics port (streamable HTTP)")
@@ -91,6 +94,10 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--deny-namespaces", default=None, help="comma-separated globs")
     g.add_argument("--profiles", default=None, help="allowed debug profiles, comma-separated")
     g.add_argument("--debug-images", default=None, help="allowed image globs, comma-separated")
+    g.add_argument(
+        "--node-debugging", action="store_const", const=True, default=None, help="allow debug_node (host access)"
+    )
+    g.add_argument("--allowed-nodes", default=None, help="node name globs for debug_node, comma-separated")
     p.add_argument("--version", action=_Version, nargs=0, help="print the version and exit")
     return p
 
@@ -112,6 +119,7 @@ def _flags(args: argparse.Namespace) -> dict[str, object]:
             "log_level",
             "debug_image",
             "api_timeout",
+            "debug_image_pull_policy",
             "audit_log",
             "http_token_file",
             "owner_key_file",
@@ -137,6 +145,8 @@ def _flags(args: argparse.Namespace) -> dict[str, object]:
             ("denied_namespaces", _csv(args.deny_namespaces)),
             ("profiles", _csv(args.profiles)),
             ("debug_images", _csv(args.debug_images)),
+            ("node_debugging", args.node_debugging),
+            ("allowed_nodes", _csv(args.allowed_nodes)),
         )
         if value is not None
     }

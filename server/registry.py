@@ -56,6 +56,7 @@ from k8s_debug_mcp.tools.access import Need, require
 from k8s_debug_mcp.tools.boundary import sanitize, sanitize_text
 from k8s_debug_mcp.tools.deps import Deps
 from k8s_debug_mcp.tools.errors import ClusterUnavailable, DebugError, Forbidden, KubeApiError, PolicyDenied
+from k8s_debug_mcp.tools.kube import JsonDict
 from k8s_debug_mcp.tools.models import ConfirmationNeeded, Request, Result
 from k8s_debug_mcp.tools.preview import Preview, request_seed
 from k8s_debug_mcp.tools.redact import Masker
@@ -340,9 +341,8 @@ async def _confirm(
     return None
 
 
-def _handler(spec: AnySpec) -> Callable[..., Awaitable[CallToolResult]]:
+def _handler(spec: AnySpec, input_schema: JsonDict) -> Callable[..., Awaitable[CallToolResult]]:
     log = get_logger("k8s_debug_mcp.tool")
-    input_schema = spec.request.model_json_schema()
     properties: Arguments = input_schema.get("properties", {})
     if "$defs" in input_schema:
         raise TypeError(f"{spec.name}: request models must have flat fields (found $defs)")
@@ -483,21 +483,26 @@ class StrictTool(Tool):
             _raw_arguments.reset(token)
 
 
-def build_tools(specs: Iterable[AnySpec], *, read_only: bool) -> list[Tool]:
+def build_tools(specs: Iterable[AnySpec], *, per_call_context: bool = True) -> list[Tool]:
+    """MCP tools for the given specs. Without other allowed contexts, `context` is not published: it
+    could only name the server's own (a call that passes it anyway is still checked)."""
     tools: list[Tool] = []
     for spec in specs:
-        if read_only and not spec.read_only:
-            continue
+        input_schema = spec.request.model_json_schema()
+        published = compact_schema(input_schema)
+        if not per_call_context:
+            published["properties"].pop("context", None)
         tool = StrictTool.from_function(
-            _handler(spec),
+            _handler(spec, input_schema),
             name=spec.name,
             title=spec.title,
             description=spec.description,
             annotations=spec.annotations,
+            structured_output=False,  # the output schema is ours (below); the SDK's would be generated for nothing
         )
         tool = tool.model_copy(
             update={
-                "parameters": compact_schema(spec.request.model_json_schema()),
+                "parameters": published,
                 # Our results are validated models already; the schema published is the result's, or for a
                 # write that may first ask the user, either the result or the question (ConfirmationNeeded).
                 "fn_metadata": tool.fn_metadata.model_copy(

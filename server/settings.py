@@ -103,8 +103,11 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="HTTP bind address")
     port: int = Field(8000, ge=1, le=65535, description="HTTP port")
     log_level: LogLevel = Field("info", description="JSON log lines on stderr from this level up")
-    debug_image: str = Field("busybox:1.37", description="default image of debug containers")
     api_timeout: float = Field(30.0, gt=0, le=600, description="seconds one Kubernetes API request may take")
+    debug_image: str = Field("busybox:1.37", description="default image of debug containers (e.g. a local mirror)")
+    debug_image_pull_policy: Literal["Always", "IfNotPresent", "Never"] | None = Field(
+        None, description="imagePullPolicy of debuggers when a request names none; unset: the API server's default"
+    )
     audit_log: str | None = Field(None, description="append-only JSON lines of every mutation attempt")
     http_token: SecretStr | None = Field(None, description="bearer token HTTP clients must send")
     http_read_timeout: float = Field(30.0, gt=0, description="seconds a request may take to send its body (408)")

@@ -179,7 +179,9 @@ class FakeGateway:
             self.add(created)
         return created
 
-    async def delete_pod(self, namespace: str, name: str, *, uid: str, dry_run: bool) -> Json:
+    async def delete_pod(
+        self, namespace: str, name: str, *, uid: str, dry_run: bool, grace_period_seconds: int | None = None
+    ) -> Json:
         self._pod(namespace, name)
         if not dry_run:
             self.writes.append(f"delete {namespace}/{name}")

@@ -12,11 +12,13 @@ text rendered from it), to previews, resources and error messages; tool code can
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
-from typing import Final, TypeVar
+from typing import Annotated, Final, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 
 from k8s_debug_mcp.tools.redact import MASK, Masker, is_secret_flag, is_secret_name
 from k8s_debug_mcp.tools.text import cap_chars, clean_text, neutralize
@@ -64,6 +66,8 @@ def _embedded_json(value: str) -> object | None:
 
 
 def _walk(value: object, masker: Masker, cap: int, tally: Sanitized) -> object:
+    if type(value) is str and len(value) <= cap and masker.is_plain(value) and value.lstrip()[:1] not in "{[":
+        return value  # the common case, in one pass: nothing to clean, mask, disarm or cut
     if isinstance(value, str):
         embedded = _embedded_json(value)
         if embedded is not None:  # walk its structure: env entries and argv flags are masked there too
@@ -97,23 +101,25 @@ def _walk(value: object, masker: Masker, cap: int, tally: Sanitized) -> object:
     return value
 
 
-def _field_cap(model: type[BaseModel], name: str) -> int:
-    for meta in model.model_fields[name].metadata:
-        if isinstance(meta, Cap):
-            return meta.chars
-    return DEFAULT_CAP
+def _field_cap(field: FieldInfo) -> int:
+    # `Annotated[str, Cap(n)] | None` keeps the Cap inside the union's member, not on the field.
+    inner = [m for arg in get_args(field.annotation) if get_origin(arg) is Annotated for m in arg.__metadata__]
+    return next((m.chars for m in [*field.metadata, *inner] if isinstance(m, Cap)), DEFAULT_CAP)
+
+
+@functools.cache
+def _field_caps(model: type[BaseModel]) -> tuple[tuple[str, int], ...]:
+    """Each field of a model class with its cap (Cap metadata, else DEFAULT_CAP); once per class."""
+    return tuple((name, _field_cap(field)) for name, field in model.model_fields.items())
 
 
 def _model(model: M, masker: Masker, tally: Sanitized) -> M:
     update: dict[str, object] = {}
-    cls = type(model)
-    for name in cls.model_fields:
+    for name, field_cap in _field_caps(type(model)):
         value = getattr(model, name)
         if value is None or isinstance(value, bool | int | float):
             continue
-        cap = _field_cap(cls, name)
-        if isinstance(value, dict):
-            cap = NESTED_CAP if cap == DEFAULT_CAP else cap
+        cap = NESTED_CAP if isinstance(value, dict) and field_cap == DEFAULT_CAP else field_cap
         new = _walk(value, masker, cap, tally)
         if new != value:
             update[name] = new

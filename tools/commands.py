@@ -93,7 +93,7 @@ async def checked_container(req: ExecRequest, deps: Deps) -> tuple[Pod, str, boo
     if container is None:
         raise InvalidTarget(
             f"No running debugger added by this server in pod {req.pod}.",
-            hint="call add_debug_container first, or pass container.",
+            hint="call add_debug_container first (or copy_pod, debug_node), or pass container.",
         )
     _check_running(pod, container)
     found = pod.container(container)

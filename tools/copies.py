@@ -10,13 +10,15 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Final
 
-from k8s_debug_mcp.tools.access import Need
+from k8s_debug_mcp.tools.access import Need, require
 from k8s_debug_mcp.tools.copy_plan import CopyPlan, copy_name, plan_pod_copy
 from k8s_debug_mcp.tools.debug_plan import timeless
 from k8s_debug_mcp.tools.deps import Deps
-from k8s_debug_mcp.tools.errors import DebugError, KubeApiError, NotFound, StartFailed, WaitTimeout
+from k8s_debug_mcp.tools.errors import DebugError, NotFound, StartFailed, WaitTimeout
+from k8s_debug_mcp.tools.images import image_warnings
 from k8s_debug_mcp.tools.kube import (
     ANN_EXPIRES,
+    ANN_NODE,
     ANN_SOURCE,
     ENV_EXPIRES,
     MANAGED_BY,
@@ -26,13 +28,14 @@ from k8s_debug_mcp.tools.kube import (
     format_age,
     format_duration,
     iso,
+    obj,
     objs,
     parse_time,
 )
 from k8s_debug_mcp.tools.models import CleanupRequest, CleanupResult, CopyPodRequest, CopyPodResult
 from k8s_debug_mcp.tools.ownership import Ownership
 from k8s_debug_mcp.tools.preview import Preview
-from k8s_debug_mcp.tools.waiting import settled, wait_for_pod
+from k8s_debug_mcp.tools.waiting import create_our_pod, create_verdict, wait_for_pod
 
 __all__ = [
     "CLEANUP_NEEDS",
@@ -47,6 +50,7 @@ __all__ = [
 
 COPY_NEEDS: Final = (Need("create", "pods"),)
 CLEANUP_NEEDS: Final = (Need("delete", "pods"),)
+REPLACE_NEEDS: Final = (Need("delete", "pods"),)
 
 
 def copy_expiry(pod: Pod, owner: Ownership) -> datetime | None:
@@ -61,10 +65,11 @@ def copy_note(pod: Pod, owner: Ownership, now: datetime) -> str | None:
     expires = copy_expiry(pod, owner)
     if expires is None:
         return None
-    source = pod.annotations.get(ANN_SOURCE) or "?"
+    node = pod.annotations.get(ANN_NODE)
+    what = f"node debugger of {node}" if node else f"debug copy of {pod.annotations.get(ANN_SOURCE) or '?'}"
     if expires <= now:
-        return f"debug copy of {source}, expired {format_age(expires, now)} ago: cleanup can delete it"
-    return f"debug copy of {source}, expires in {format_duration(expires - now)}"
+        return f"{what}, expired {format_age(expires, now)} ago: cleanup can delete it"
+    return f"{what}, expires in {format_duration(expires - now)}"
 
 
 def _running_or_failing(raw: Json) -> str | None:
@@ -94,11 +99,13 @@ def _running_or_failing(raw: Json) -> str | None:
     return None
 
 
-async def _source(req: CopyPodRequest, deps: Deps, image: str) -> Pod:
+async def _source(req: CopyPodRequest, deps: Deps) -> Pod:
     policy = deps.policy
     policy.check_copies()
     policy.check_ttl(req.ttl_seconds)
-    for swapped in [image, *(req.set_image or {}).values()]:
+    if req.opts.replace:
+        policy.check_replace()
+    for swapped in [*([req.image] if req.image else []), *(req.set_image or {}).values()]:
         policy.check_image(swapped)
     return Pod(await deps.gateway.get_pod(req.namespace, req.pod))
 
@@ -116,33 +123,55 @@ async def _named(req: CopyPodRequest, deps: Deps, suffix: Callable[[], str]) -> 
     raise DebugError(f"Could not find a free name for a copy of {req.pod}.", hint="pass name.")
 
 
-async def _plan(req: CopyPodRequest, deps: Deps) -> tuple[CopyPodRequest, CopyPlan, str]:
+async def _plan(req: CopyPodRequest, deps: Deps) -> tuple[CopyPodRequest, CopyPlan, Pod]:
     image = req.image or deps.debug_image
-    source = await _source(req, deps, image)
+    source = await _source(req, deps)
     suffix = deps.suffixes()  # one draw for the copy's name and its debugger's
     req = await _named(req, deps, suffix)
-    plan = plan_pod_copy(source, req, image=image, now=deps.clock(), owner=deps.owner, suffix=suffix)
+    plan = plan_pod_copy(
+        source,
+        req,
+        image=image,
+        now=deps.clock(),
+        owner=deps.owner,
+        suffix=suffix,
+        pull_policy=deps.debug_pull_policy,
+    )
     if plan.debugger is not None:
+        if plan.debugger_image is not None:
+            deps.policy.check_image(plan.debugger_image)
         deps.policy.check_profile(req.profile, plan.debugger, source.security_context)
-    return req, plan, image
+    plan.warnings.extend(await _image_warnings(source, req, plan, deps))
+    return req, plan, source
 
 
-async def _verdict(req: CopyPodRequest, plan: CopyPlan, deps: Deps) -> str:
-    """The API server's verdict on the exact manifest (a server-side dry run: validation and admission)."""
-    try:
-        await deps.gateway.create_pod(req.namespace, plan.manifest, dry_run=True)
-    except KubeApiError as exc:
-        return f"rejected (HTTP {exc.status}): {exc.message}"
-    return "accepted: validation and admission passed; nothing was created"
+async def _image_warnings(source: Pod, req: CopyPodRequest, plan: CopyPlan, deps: Deps) -> list[str]:
+    """Images this copy brings that the node may lack: the node is known with same_node; otherwise the
+    source's node is the best guess (the scheduler may pick another)."""
+    before = {c.name: c.spec.get("image") for c in source.containers("regular")}
+    new = [
+        (str(c.get("image")), c.get("imagePullPolicy") if isinstance(c.get("imagePullPolicy"), str) else None)
+        for c in objs(obj(plan.manifest.get("spec")).get("containers"))
+        if c.get("image") and c.get("image") != before.get(str(c.get("name")))
+    ]
+    where = "" if req.same_node else " (where the source runs; the scheduler may pick another node)"
+    return await image_warnings(deps, source.node, new, ephemeral=False, where=where)
 
 
 async def preview_copy_pod(req: CopyPodRequest, deps: Deps) -> Preview:
     req, plan, _ = await _plan(req, deps)
-    lines = [f"Create pod {req.namespace}/{plan.name}, a debugging copy of {req.pod} (the source is not touched)."]
+    lines = [f"Create pod {req.namespace}/{plan.name}, a debugging copy of {req.pod}."]
+    if req.opts.replace:
+        lines[0] += f" Then DELETE the source pod {req.pod} (grace period 0)."
+    else:
+        lines[0] += " The source is not touched."
     lines += [f"- {c}" for c in plan.changes]
     lines += [f"warning: {w}" for w in plan.warnings]
+    lines += [f"unlike kubectl: {d}" for d in plan.differs]
     change = {"create": f"pod {req.namespace}/{plan.name}", "changes vs source": plan.changes}
-    verdict = await _verdict(req, plan, deps)
+    if req.opts.replace:
+        change["delete"] = f"pod {req.namespace}/{req.pod}"
+    verdict = await create_verdict(deps.gateway, req.namespace, plan.manifest)
     return Preview(
         "\n".join(lines),
         timeless(plan.manifest),
@@ -169,7 +198,7 @@ def _result(
         node=node,
         expires_at=iso(plan.expires_at),
         changes=plan.changes,
-        warnings=warnings,
+        warnings=[*warnings, *(f"unlike kubectl: {d}" for d in plan.differs)],
         manifest=plan.manifest,
         kubectl=plan.kubectl,
         server_dry_run=verdict,
@@ -177,27 +206,20 @@ def _result(
 
 
 async def copy_pod(req: CopyPodRequest, deps: Deps) -> CopyPodResult:
-    req, plan, _ = await _plan(req, deps)
+    req, plan, source = await _plan(req, deps)
     gateway = deps.gateway
     warnings = list(plan.warnings)
+    if req.opts.replace:
+        await require(gateway, req.namespace, REPLACE_NEEDS)
     if req.dry_run:
-        verdict = await _verdict(req, plan, deps)
+        verdict = await create_verdict(deps.gateway, req.namespace, plan.manifest)
         return _result(req, plan, phase="dry-run", warnings=warnings, verdict=verdict)
 
-    async def applied() -> Json | None:
-        try:
-            current = await gateway.get_pod(req.namespace, plan.name)
-        except NotFound:
-            return None
-        return current if deps.owner.owns_pod(Pod(current)) else None
-
-    created, recovered = await settled(
-        f"create pod {req.namespace}/{plan.name}",
-        lambda: gateway.create_pod(req.namespace, plan.manifest, dry_run=False),
-        applied,
-    )
+    created, recovered = await create_our_pod(deps, req.namespace, plan.name, plan.manifest)
     if recovered:
         warnings.append("the connection broke after the API server created the copy; confirmed by re-reading it")
+    if req.opts.replace:
+        await _delete_source(req, source, deps, warnings)
     await deps.progress("waiting for the copy to run")
     try:
         phase = await wait_for_pod(
@@ -211,6 +233,21 @@ async def copy_pod(req: CopyPodRequest, deps: Deps) -> CopyPodResult:
         ) from None
     current = Pod(await gateway.get_pod(req.namespace, plan.name))
     return _result(req, plan, phase=phase, warnings=warnings, node=current.node)
+
+
+async def _delete_source(req: CopyPodRequest, source: Pod, deps: Deps, warnings: list[str]) -> None:
+    """kubectl --replace: delete the original (grace period 0) once the copy exists; the uid precondition
+    spares a same-named pod that replaced it meanwhile."""
+    try:
+        await deps.gateway.delete_pod(req.namespace, source.name, uid=source.uid, dry_run=False, grace_period_seconds=0)
+    except NotFound:
+        warnings.append(f"the source pod {source.name} was already gone")
+    except DebugError as exc:
+        raise DebugError(
+            f"The copy {req.name} was created, but deleting the source pod {source.name} failed: {exc.message}",
+            hint="delete the source yourself if you still want it gone; the copy stays.",
+            applied=True,
+        ) from None
 
 
 async def _candidates(req: CleanupRequest, deps: Deps) -> tuple[list[Pod], list[str]]:
@@ -288,6 +325,6 @@ async def preview_cleanup(req: CleanupRequest, deps: Deps) -> Preview | None:
     res = await cleanup(req.model_copy(update={"dry_run": True}), deps)
     if not res.deleted:
         return None
-    summary = f"Delete {len(res.deleted)} debug cop{'y' if len(res.deleted) == 1 else 'ies'} in {req.namespace}: "
+    summary = f"Delete {len(res.deleted)} debug pod{'' if len(res.deleted) == 1 else 's'} in {req.namespace}: "
     body = {"namespace": req.namespace, "pods": sorted(res.deleted)}
     return Preview(summary + ", ".join(res.deleted) + ".", body, details={"change": {"delete pods": body["pods"]}})

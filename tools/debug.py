@@ -13,6 +13,7 @@ from k8s_debug_mcp.tools.access import Need
 from k8s_debug_mcp.tools.debug_plan import DebugPlan, plan_debug_container, reusable, timeless
 from k8s_debug_mcp.tools.deps import Deps
 from k8s_debug_mcp.tools.errors import DebugError, KubeApiError, StartFailed, WaitTimeout
+from k8s_debug_mcp.tools.images import image_warnings
 from k8s_debug_mcp.tools.kube import ENV_EXPIRES, Json, Pod, State, iso
 from k8s_debug_mcp.tools.models import AddDebugContainerRequest, AddDebugContainerResult
 from k8s_debug_mcp.tools.preview import Preview
@@ -28,13 +29,20 @@ API_PATH: Final = (
 
 
 async def _plan(req: AddDebugContainerRequest, deps: Deps) -> tuple[Pod, DebugPlan, str]:
-    """The checks that need no pod, the pod, the plan, and the profile ceiling on the final container."""
+    """The checks that need no pod, the pod, the plan, the profile ceiling on the final container, and
+    whether the pod's node has the image (warnings added to the plan)."""
     image = req.image or deps.debug_image
     deps.policy.check_ttl(req.ttl_seconds)
     deps.policy.check_image(image)
+    if req.image_pull_policy is None and deps.debug_pull_policy:
+        req = req.model_copy(update={"image_pull_policy": deps.debug_pull_policy})
     pod = Pod(await deps.gateway.get_pod(req.namespace, req.pod))
     plan = plan_debug_container(pod, req, image=image, now=deps.clock(), owner=deps.owner, suffix=deps.suffixes())
     deps.policy.check_profile(req.profile, plan.container, pod.security_context)
+    pull = plan.container.get("imagePullPolicy")
+    plan.warnings.extend(
+        await image_warnings(deps, pod.node, [(image, pull if isinstance(pull, str) else None)], ephemeral=True)
+    )
     return pod, plan, image
 
 

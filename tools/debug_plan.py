@@ -159,9 +159,9 @@ def kubectl_container(
     """The container kubectl debug builds from its flags (before the profile); and the sleeper's expiry."""
     container: JsonDict = {"name": name, "image": image}
     expires: datetime | None = None
-    if req.command is not None:
-        container["command"] = list(req.command)
-    if req.args is not None:
+    if req.command is not None:  # kubectl: everything after -- is the command, args only with --arguments-only
+        container["command"] = [*req.command, *(req.args or [])]
+    elif req.args is not None:
         container["args"] = list(req.args)
     if req.command is None and req.args is None:
         container["command"] = ["sleep", str(req.ttl_seconds)]
@@ -235,17 +235,19 @@ def merge_container(base: JsonDict, custom: Json) -> JsonDict:
     return out
 
 
-def spec_key(container: JsonDict, *, default_sleeper: bool) -> str:
+def spec_key(container: JsonDict, *, default_sleeper: bool, profile: str) -> str:
     """A stable fingerprint of what the debugger is, independent of its generated name and lifetime.
 
     The default sleeper's duration is left out (a retry later must find the same debugger);
-    a command the caller chose, `sleep 100` included, is part of the key.
+    a command the caller chose, `sleep 100` included, is part of the key, and so is the profile
+    asked for (legacy and baseline build the same container, but a request for one is not the other).
     """
     c = copy.deepcopy(container)
     c.pop("name", None)
     c["env"] = [e for e in c.get("env", []) if not str(e.get("name", "")).startswith(MARKER_PREFIX)]
     if default_sleeper:
         c["command"] = [SLEEPER]
+    c[SLEEPER] = profile
     return hashlib.sha256(json.dumps(c, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -344,7 +346,7 @@ def plan_debug_container(
         container = merge_container(container, {**req.custom, "name": name})
     warnings += privilege_warnings(pod, container, req.profile)
 
-    key = spec_key(container, default_sleeper=req.command is None and req.args is None)
+    key = spec_key(container, default_sleeper=req.command is None and req.args is None, profile=req.profile)
     owner_mark = owner.container_mark(pod.uid, name) if owner is not None else None
     container = mark(container, key=key, expires=expires, owner=owner_mark)
     return DebugPlan(
@@ -384,7 +386,7 @@ def kubectl_debug_command(req: AddDebugContainerRequest, *, name: str, image: st
     if req.image_pull_policy:
         head.append(f"--image-pull-policy={req.image_pull_policy}")
     if req.stdin:
-        head.append("-i")
+        head += ["-i", "--attach=false"]  # kubectl would attach; this server never does
     if req.tty:
         head.append("-t")
     env = req.env or {}

@@ -95,7 +95,9 @@ class Gateway(Protocol):
 
     async def create_pod(self, namespace: str, body: JsonDict, *, dry_run: bool) -> Json: ...
 
-    async def delete_pod(self, namespace: str, name: str, *, uid: str, dry_run: bool) -> Json: ...
+    async def delete_pod(
+        self, namespace: str, name: str, *, uid: str, dry_run: bool, grace_period_seconds: int | None = None
+    ) -> Json: ...
 
     async def exec_stream(
         self,
@@ -119,6 +121,8 @@ class Deps:
     policy: Policy
     owner: Ownership
     debug_image: str = "busybox:1.37"
+    debug_pull_policy: str | None = None
+    """imagePullPolicy of debuggers when the request names none (None: the API server's default)."""
     secrets: SecretValues | None = None
     """Exact values of the Secrets a pod references, for masking (None: protection off)."""
     name_seed: str | None = None

@@ -57,6 +57,7 @@ BeforeWrite = Callable[[str, JsonDict | None, bool], Awaitable[None]]
 REQUEST_TIMEOUT_S: Final = 30.0
 _STORAGE: Final = re.compile(r"(?i)etcdserver|etcd cluster|storage (?:is )?unavailable|context deadline exceeded")
 _MAX_ERROR_BODY: Final = 64 * 1024
+_MAX_API_MESSAGE: Final = 1500
 _MAX_STREAM_READ: Final = 32 * 1024 * 1024
 STRATEGIC_MERGE: Final = "application/strategic-merge-patch+json"
 WS_V4: Final = "v4.channel.k8s.io"
@@ -89,8 +90,9 @@ def error_from_status(status: int, body: bytes, *, action: str) -> KubeApiError:
     except ValueError:
         pass
     reason = str(payload.get("reason") or "")
-    # Mask, then cap: an admission message may quote the object it refused.
-    api_message = cap_chars(mask_text(one_line(str(payload.get("message") or "")))[0], 400)
+    # Mask, then cap: an admission message may quote the object it refused. A PodSecurity refusal
+    # lists every violated rule with its container (500-1000 characters): all of it is the fix.
+    api_message = cap_chars(mask_text(one_line(str(payload.get("message") or "")))[0], _MAX_API_MESSAGE)
     details = payload.get("details") if isinstance(payload.get("details"), dict) else {}
     assert isinstance(details, dict)
     base = f"{action} failed: {api_message}" if api_message else f"{action} failed with HTTP {status}."
@@ -681,13 +683,17 @@ class KubeGateway:
             body=body,
         )
 
-    async def delete_pod(self, namespace: str, name: str, *, uid: str, dry_run: bool) -> Json:
+    async def delete_pod(
+        self, namespace: str, name: str, *, uid: str, dry_run: bool, grace_period_seconds: int | None = None
+    ) -> Json:
         """Delete exactly the pod we looked at: the uid precondition refuses a same-named newcomer.
 
         dryRun travels in the DeleteOptions body: with a body, the API server ignores the
         query parameter of the same name (a dry run sent as ?dryRun=All deletes for real).
         """
         options: JsonDict = {"preconditions": {"uid": uid}, "propagationPolicy": "Background"}
+        if grace_period_seconds is not None:
+            options["gracePeriodSeconds"] = grace_period_seconds
         if dry_run:
             options["dryRun"] = ["All"]
         action = f"delete pod {namespace}/{name}"

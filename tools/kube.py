@@ -23,6 +23,7 @@ __all__ = [
     "ANN_CREATED",
     "ANN_DEBUGGER",
     "ANN_EXPIRES",
+    "ANN_NODE",
     "ANN_OWNER",
     "ANN_SOURCE",
     "CREATE_FAILURES",
@@ -71,6 +72,8 @@ ANN_EXPIRES: Final = "k8s-debug-mcp/expires-at"
 ANN_OWNER: Final = "k8s-debug-mcp/owner"
 ANN_DEBUGGER: Final = "k8s-debug-mcp/debugger"
 """On a pod we created: the container to exec into by default."""
+ANN_NODE: Final = "k8s-debug-mcp/node"
+"""On a node debugger pod we created: the node it debugs (its root filesystem is at /host)."""
 MARKER_PREFIX: Final = "K8S_DEBUG_MCP_"
 ENV_KEY: Final = "K8S_DEBUG_MCP_KEY"
 """A debugger's spec fingerprint: the same request finds the same debugger (reuse)."""
@@ -88,17 +91,22 @@ START_FAILURES: Final = IMAGE_PULL_FAILURES | CREATE_FAILURES
 
 def obj(value: object) -> Json:
     """`value` if it is an object, else an empty one."""
-    return value if isinstance(value, Mapping) else {}
+    # `type(...) is dict` first: JSON objects are dicts, and the Mapping ABC check is slow in bulk.
+    return value if type(value) is dict or isinstance(value, Mapping) else {}
 
 
 def objs(value: object) -> list[Json]:
     """The objects of a list (anything else in it is skipped); [] for a non-list."""
-    return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []
+    if not isinstance(value, list):
+        return []
+    return [v for v in value if type(v) is dict or isinstance(v, Mapping)]
 
 
 def text(value: object) -> str | None:
     """A non-empty string as it is (not capped: capping is the output boundary's job), else None."""
-    if value is None or value == "" or isinstance(value, Mapping | list):
+    if type(value) is str:
+        return value or None
+    if value is None or isinstance(value, Mapping | list):
         return None
     return value if isinstance(value, str) else str(value)
 

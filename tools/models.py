@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic.json_schema import WithJsonSchema
 
 from k8s_debug_mcp.tools.boundary import Cap
 from k8s_debug_mcp.tools.kube import ContainerKind
@@ -196,11 +197,11 @@ class ListPodsRequest(Request):
 
 
 class PodRow(Result):
-    namespace: str
+    namespace: str | None = Field(None, description="across namespaces only")
     name: str
     ready: str = Field(description="ready/total regular containers")
     status: str = Field(description="kubectl's STATUS column, e.g. Running, CrashLoopBackOff, OOMKilled")
-    restarts: int
+    restarts: int | None = Field(None, description="absent: none")
     last_restart_at: str | None = None
     created_at: str | None = None
     node: str | None = None
@@ -382,6 +383,49 @@ def _custom(value: dict[str, object]) -> dict[str, object]:
     return value
 
 
+PullPolicy = Literal["Always", "IfNotPresent", "Never"]
+CustomSpec = Annotated[dict[str, object], AfterValidator(_custom)]
+
+
+class NodeOptions(BaseModel):
+    """kubectl debug's rarer flags for a node debugger."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    command: Argv | None = None
+    args: Argv | None = None
+    image_pull_policy: PullPolicy | None = None
+    custom: CustomSpec | None = None
+
+
+class CopyOptions(NodeOptions):
+    """kubectl debug's rarer flags for a copy's debugger, and --replace."""
+
+    name: ContainerName | None = None
+    stdin: bool = False
+    tty: bool = False
+    replace: bool = False
+
+    @model_validator(mode="after")
+    def _tty_needs_stdin(self) -> CopyOptions:
+        if self.tty and not self.stdin:
+            raise ValueError("tty requires stdin (as with kubectl debug -t without -i)")
+        return self
+
+
+def _inline(model: type[BaseModel], description: str) -> WithJsonSchema:
+    """A nested options object published inline (tools/list takes no $defs) and terse: described once,
+    each property by its type only (the model still validates every limit)."""
+    props: dict[str, object] = {}
+    for name, prop in model.model_json_schema()["properties"].items():
+        branch = next((b for b in prop.get("anyOf", [prop]) if b.get("type") != "null"), prop)
+        terse = {k: v for k, v in branch.items() if k in ("type", "enum")}
+        if "items" in branch:
+            terse["items"] = {"type": branch["items"].get("type", "string")}
+        props[name] = terse
+    return WithJsonSchema({"type": "object", "description": description, "properties": props})
+
+
 class AddDebugContainerRequest(Request):
     namespace: ContextNamespace = ""
     pod: PodName
@@ -391,15 +435,13 @@ class AddDebugContainerRequest(Request):
     command: Argv | None = Field(None, description="Default: a sleeper for ttl_seconds; then exec.")
     args: Argv | None = Field(None, description="To the entrypoint (--arguments-only).")
     env: Annotated[dict[str, str], AfterValidator(_env_map)] | None = None
-    image_pull_policy: Literal["Always", "IfNotPresent", "Never"] | None = None
+    image_pull_policy: PullPolicy | None = None
     name: ContainerName | None = None
     stdin: bool = False
     tty: bool = False
     mount_like_target: bool = Field(False, description="The target's volume mounts.")
     run_as_target: bool = Field(False, description="The target's user/group.")
-    custom: Annotated[dict[str, object], AfterValidator(_custom)] | None = Field(
-        None, description="Partial container merged last (kubectl --custom)."
-    )
+    custom: CustomSpec | None = Field(None, description="Partial container merged last (kubectl --custom).")
     ttl_seconds: int = Field(3600, ge=60, le=86_400)
     reuse: bool = Field(True, description="Return a running identical one.")
     dry_run: bool = Field(False, description="Patch + server verdict; no change.")
@@ -487,6 +529,7 @@ class ProcessRow(Result):
     pid: int
     user: str
     command: str
+    container: str = Field("", description="the pod's container it runs in, when known")
 
 
 class InspectResult(Result):
@@ -527,58 +570,41 @@ def _command_map(value: dict[str, list[str]]) -> dict[str, list[str]]:
     return value
 
 
+Keepable = Literal["labels", "annotations", "liveness", "readiness", "startup", "init_containers"]
+
+
 class CopyPodRequest(Request):
     namespace: ContextNamespace = ""
-    pod: PodName = Field(description="Source pod (never modified).")
-    name: PodName | None = Field(None, description="Name of the copy; default <pod>-debug-xxxxx.")
-    share_processes: bool = Field(True, description="shareProcessNamespace: every container sees all processes.")
+    pod: PodName
+    name: PodName | None = None
+    share_processes: bool | None = Field(None, description="Default: kubectl's.")
     set_image: Annotated[dict[str, str], AfterValidator(_image_map)] | None = Field(
-        None, description="container -> image ('*' for all), e.g. to swap in an image with tools."
+        None, description="container -> image ('*' for all)."
     )
     replace_command: Annotated[dict[str, list[str]], AfterValidator(_command_map)] | None = Field(
-        None, description="container -> argv, e.g. keep a crash-looping container alive: {'app': ['sleep','3600']}."
+        None, description="container -> argv (keep a crashing container alive)."
     )
-    add_debugger: bool = Field(
-        True, description="Add a debug container (image, profile, sleeper as in add_debug_container)."
-    )
-    image: ImageRef | None = Field(None, description="Debugger image; default the server's debug image.")
+    add_debugger: bool = True
+    image: ImageRef | None = Field(None, description="Debugger image; default the server's.")
     profile: Profile = "general"
     env: Annotated[dict[str, str], AfterValidator(_env_map)] | None = None
     same_node: bool = False
-    keep: list[Literal["labels", "annotations", "liveness", "readiness", "startup", "init_containers"]] = Field(
-        ["init_containers"],
-        description="What to keep from the source (kubectl --keep-*); kept labels let Services/controllers select it.",
-    )
-    ttl_seconds: int = Field(3600, ge=60, le=86_400, description="Debugger sleeper and the copy's expiry mark.")
-    dry_run: bool = Field(
-        False, description="Preview: the manifest, a diff against the source and the server's verdict."
-    )
-    timeout_seconds: int = Field(90, ge=5, le=600, description="How long to wait for the copy to run.")
+    keep: list[Keepable] | None = Field(None, description="kubectl --keep-* (default: kubectl's).")
+    options: Annotated[
+        CopyOptions | None,
+        _inline(
+            CopyOptions,
+            "kubectl flags; name may be a container of the pod (-c); replace deletes the source.",
+        ),
+    ] = None
+    ttl_seconds: int = Field(3600, ge=60, le=86_400, description="Sleeper and expiry.")
+    dry_run: bool = False
+    timeout_seconds: int = Field(90, ge=5, le=600)
     plan_id: str | None = Field(None, max_length=100)
 
     @property
-    def keep_labels(self) -> bool:
-        return "labels" in self.keep
-
-    @property
-    def keep_annotations(self) -> bool:
-        return "annotations" in self.keep
-
-    @property
-    def keep_liveness(self) -> bool:
-        return "liveness" in self.keep
-
-    @property
-    def keep_readiness(self) -> bool:
-        return "readiness" in self.keep
-
-    @property
-    def keep_startup(self) -> bool:
-        return "startup" in self.keep
-
-    @property
-    def keep_init_containers(self) -> bool:
-        return "init_containers" in self.keep
+    def opts(self) -> CopyOptions:
+        return self.options or CopyOptions()
 
 
 class CopyPodResult(Result):
@@ -616,6 +642,34 @@ class CleanupResult(Result):
     debuggers: list[str] = Field(
         default_factory=list, description="our ephemeral debuggers left in pods: they stay until the pod is replaced"
     )
+
+
+# -- debug_node ---------------------------------------------------------------------
+
+
+class DebugNodeRequest(Request):
+    namespace: ContextNamespace = ""
+    node: Annotated[str, Field(max_length=253), AfterValidator(_dns_subdomain)]
+    image: Annotated[str, AfterValidator(_image_ref)] | None = Field(None, max_length=512)
+    profile: Profile = "general"
+    options: Annotated[NodeOptions | None, _inline(NodeOptions, "kubectl flags.")] = None
+    ttl_seconds: int = Field(3600, ge=60, le=86_400)
+    dry_run: bool = False
+    timeout_seconds: int = Field(90, ge=5, le=600)
+    plan_id: str | None = Field(None, max_length=100)
+
+    @property
+    def opts(self) -> NodeOptions:
+        return self.options or NodeOptions()
+
+
+class DebugNodeResult(Result):
+    name: str
+    phase: str = Field(description="Running, Succeeded, Failed (exit N), or dry-run")
+    warnings: list[str]
+    manifest: dict[str, object]
+    kubectl: Annotated[str, Cap(8000)]
+    server_dry_run: str = ""
 
 
 # -- whoami -------------------------------------------------------------------------

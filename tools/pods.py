@@ -128,11 +128,11 @@ async def list_pods(req: ListPodsRequest, deps: Deps) -> ListPodsResult:
             continue
         rows.append(
             PodRow(
-                namespace=pod.namespace,
+                namespace=pod.namespace if namespace is None else None,
                 name=pod.name,
                 ready=f"{summary.ready}/{summary.total}",
                 status=summary.status,
-                restarts=summary.restarts,
+                restarts=summary.restarts or None,
                 last_restart_at=iso(summary.last_restart) if summary.last_restart else None,
                 created_at=text(pod.meta.get("creationTimestamp")),
                 node=pod.node,

@@ -9,6 +9,11 @@ capabilities it adds (kubectl's `general` adds SYS_PTRACE, `netadmin` NET_ADMIN 
 NET_RAW). `sysadmin` is privileged and has no envelope. The policy's profile ceiling
 judges the final container (after `custom`, `run_as_target`, `mount_like_target`)
 against the envelopes of the allowed profiles, so no partial spec can step outside.
+
+A node debugger is outside Pod Security baseline by design (host namespaces, the node's
+root as a hostPath). It is judged by the node rule: its container must fit a profile's
+envelope AND the pod's host access must not exceed what kubectl gives that profile on a
+node (`host_violations` against `profiles.NODE_HOST_ACCESS`).
 """
 
 from __future__ import annotations
@@ -18,12 +23,14 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 from k8s_debug_mcp.tools.kube import Json, obj, objs
+from k8s_debug_mcp.tools.profiles import HOST_ROOT_VOLUME, HostAccess
 
 __all__ = [
     "BASELINE_CAPABILITIES",
     "ENVELOPES",
     "Envelope",
     "Level",
+    "host_violations",
     "violations",
 ]
 
@@ -127,3 +134,22 @@ def violations(container: Json, pod_security_context: Json, envelope: Envelope) 
 def container_list(pod_spec: Json) -> list[Json]:
     """Every container of a pod spec (for judging whole pods we build)."""
     return [*objs(pod_spec.get("initContainers")), *objs(pod_spec.get("containers"))]
+
+
+def host_violations(pod_spec: Json, access: HostAccess) -> list[str]:
+    """Host access a pod takes beyond `access`: host namespaces, hostPath volumes, host ports."""
+    out: list[str] = []
+    for key in ("hostPID", "hostNetwork", "hostIPC"):
+        if pod_spec.get(key) is True and not access.namespaces:
+            out.append(f"{key}: true is not allowed (no host namespaces)")
+    for volume in objs(pod_spec.get("volumes")):
+        host_path = obj(volume.get("hostPath"))
+        if not host_path:
+            continue
+        if not (access.root and volume.get("name") == HOST_ROOT_VOLUME and host_path.get("path") == "/"):
+            out.append(f"volume {volume.get('name')}: hostPath {host_path.get('path')} is not allowed")
+    if not access.namespaces:
+        for c in container_list(pod_spec):
+            if any(obj(port).get("hostPort") for port in objs(c.get("ports"))):
+                out.append(f"container {c.get('name')}: hostPort is not allowed")
+    return out

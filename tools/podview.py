@@ -150,7 +150,6 @@ def _problem(
         return f"pod failed ({reason})"
     if phase == "Unknown" or reason == "Unknown":
         return "pod state unknown (node lost?)"
-    created = parse_time(obj(pod.get("metadata")).get("creationTimestamp"))
     scheduled = Pod(pod).condition("PodScheduled")
     if scheduled is not None and scheduled.get("status") == "False":
         return f"not scheduled ({scheduled.get('reason') or 'Unschedulable'})"
@@ -167,7 +166,8 @@ def _problem(
         return f"init container failing ({reason})"
     if last_restart is not None and now - last_restart <= RECENT_RESTART:
         return f"restarted, last {format_age(last_restart, now)} ago"
-    if phase == "Pending" and created is not None and now - created > STUCK_PENDING:
+    created = parse_time(obj(pod.get("metadata")).get("creationTimestamp")) if phase == "Pending" else None
+    if created is not None and now - created > STUCK_PENDING:
         return f"pending for {format_age(created, now)} ({reason})"
     if phase == "Running" and ready < total and reason != "Terminating":
         started = parse_time(obj(pod.get("status")).get("startTime"))

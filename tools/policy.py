@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from k8s_debug_mcp.tools.errors import PolicyDenied
 from k8s_debug_mcp.tools.kube import Json
 from k8s_debug_mcp.tools.models import Profile
-from k8s_debug_mcp.tools.podsecurity import ENVELOPES, violations
+from k8s_debug_mcp.tools.podsecurity import ENVELOPES, host_violations, violations
+from k8s_debug_mcp.tools.profiles import NODE_HOST_ACCESS
 
 __all__ = ["DEFAULT_DEBUG_IMAGES", "Policy"]
 
@@ -126,12 +127,20 @@ class Policy(BaseModel):
         description="commands (argv[0]) that run in this server's own debuggers without asking the user; "
         "never a shell, never in other containers",
     )
+    allow_replace: bool = Field(False, description="copy_pod options.replace may delete the source pod")
+    node_debugging: bool = Field(False, description="debug_node: pods with host access on nodes")
+    allowed_nodes: tuple[str, ...] = Field(("*",), description="node name globs for debug_node")
     mask_secret_values: bool = Field(
         True, description="read the Secrets a pod references (when RBAC allows) to mask their values in outputs"
     )
 
     @field_validator(
-        "allowed_namespaces", "denied_namespaces", "debug_images", "exec_any_container_in", "allowed_contexts"
+        "allowed_namespaces",
+        "denied_namespaces",
+        "debug_images",
+        "exec_any_container_in",
+        "allowed_contexts",
+        "allowed_nodes",
     )
     @classmethod
     def _no_empty_globs(cls, values: tuple[str, ...]) -> tuple[str, ...]:
@@ -167,8 +176,11 @@ class Policy(BaseModel):
                 "This server only previews changes", setting="preview_only", hint="call again with dry_run=true."
             )
 
+    def debug_image_allowed(self, image: str) -> bool:
+        return any(fnmatch.fnmatchcase(image, g) for g in self.debug_images)
+
     def check_image(self, image: str) -> None:
-        if not any(fnmatch.fnmatchcase(image, g) for g in self.debug_images):
+        if not self.debug_image_allowed(image):
             raise PolicyDenied(
                 f"Image {image} is not an allowed debug image",
                 setting="debug_images",
@@ -193,6 +205,51 @@ class Policy(BaseModel):
             setting="profiles",
             hint="drop those fields from custom (or run_as_target), or ask for a profile the policy allows.",
         )
+
+    def check_node_profile(self, requested: Profile, container: Json, pod_spec: Json) -> None:
+        """The node rule: the final container fits an allowed profile's envelope, and the pod's host access
+        (host namespaces, hostPath, host ports) does not exceed what kubectl gives that profile on a node."""
+        if requested not in self.profiles:
+            raise PolicyDenied(
+                f"Profile {requested} is not allowed", setting="profiles", hint="allowed: " + ", ".join(self.profiles)
+            )
+        pod_sc = pod_spec.get("securityContext") or {}
+
+        def broken(profile: Profile) -> list[str]:
+            return violations(container, pod_sc, ENVELOPES[profile]) + host_violations(
+                pod_spec, NODE_HOST_ACCESS[profile]
+            )
+
+        if any(not broken(p) for p in self.profiles):
+            return
+        raise PolicyDenied(
+            f"The node debugger goes beyond what the allowed profiles ({', '.join(self.profiles)}) permit on a "
+            f"node: {'; '.join(broken(requested)[:6])}",
+            setting="profiles",
+            hint="drop those fields from custom, or ask for a profile the policy allows.",
+        )
+
+    def check_node(self, node: str) -> None:
+        if not self.node_debugging:
+            raise PolicyDenied(
+                "Node debugging is disabled",
+                setting="node_debugging",
+                hint="an admin can enable it (node_debugging=true, allowed_nodes); or debug a pod on that node.",
+            )
+        if not any(fnmatch.fnmatchcase(node, g) for g in self.allowed_nodes):
+            raise PolicyDenied(
+                f"Node {node} is not an allowed node",
+                setting="allowed_nodes",
+                hint="allowed: " + ", ".join(self.allowed_nodes[:8]),
+            )
+
+    def check_replace(self) -> None:
+        if not self.allow_replace:
+            raise PolicyDenied(
+                "Deleting the source pod (replace) is disabled",
+                setting="allow_replace",
+                hint="make the copy without replace and delete the source yourself if you must.",
+            )
 
     def check_ttl(self, ttl_seconds: int) -> None:
         if ttl_seconds > self.max_ttl_seconds:

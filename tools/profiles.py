@@ -1,28 +1,47 @@
-"""Debug profiles for an ephemeral container, exactly as kubectl's profiles.go sets them.
+"""Debug profiles exactly as kubectl's profiles.go (v1.36) sets them, for its three styles.
 
 Each profile is composed from tiny mutators that change one thing. They act on a
 container dict (API field names) and return a new dict; nothing is mutated in place.
 
-| profile    | what the ephemeral container gets                                        |
-|------------|--------------------------------------------------------------------------|
-| legacy     | nothing                                                                  |
-| general    | capabilities.add += SYS_PTRACE                                           |
-| baseline   | securityContext cleared                                                  |
-| restricted | cleared, then runAsNonRoot, drop ALL, no privilege escalation, seccomp RuntimeDefault |
-| netadmin   | capabilities.add += NET_ADMIN, NET_RAW                                   |
-| sysadmin   | privileged: true                                                         |
+| profile    | the debug container (ephemeral, copy)     | copy pod          | node pod                      |
+|------------|-------------------------------------------|-------------------|-------------------------------|
+| legacy     | nothing                                   | labels dropped    | host namespaces, /host        |
+| general    | capabilities.add += SYS_PTRACE            | strip; share      | host ns, /host, sc cleared    |
+| baseline   | securityContext cleared                   | strip; share      | securityContext cleared       |
+| restricted | cleared, runAsNonRoot, drop ALL, no       | strip; share      | as the container              |
+|            | privilege escalation, seccomp RuntimeDefault |                |                               |
+| netadmin   | capabilities.add += NET_ADMIN, NET_RAW    | strip; share      | + host namespaces (no /host)  |
+| sysadmin   | privileged: true                          | strip; share      | + host namespaces, /host      |
+
+"strip" drops labels, annotations, probes and init containers unless a --keep-* flag keeps
+them (legacy drops labels whatever the flags say); "share" is `shareProcessNamespace: true`
+when the copy leaves it unset. A copy made with only --set-image gets no profile at all
+(kubectl returns before applying one).
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from typing import Final
+from dataclasses import dataclass
+from typing import Final, Literal
 
 from k8s_debug_mcp.tools.kube import JsonDict
-from k8s_debug_mcp.tools.models import Profile
+from k8s_debug_mcp.tools.models import Keepable, Profile
 
-__all__ = ["PROFILES", "adds_privileges", "apply_profile"]
+__all__ = [
+    "COPY_DROPS",
+    "HOST_ROOT_VOLUME",
+    "NODE_HOST_ACCESS",
+    "PROFILES",
+    "HostAccess",
+    "Style",
+    "adds_privileges",
+    "apply_profile",
+    "shares_processes",
+]
+
+Style = Literal["ephemeral", "copy", "node"]
 
 Container = JsonDict
 Mutator = Callable[[Container], None]
@@ -85,11 +104,51 @@ PROFILES: Final[dict[Profile, tuple[Mutator, ...]]] = {
 }
 
 
-def apply_profile(profile: Profile, container: Container) -> Container:
+# On a node, general clears the securityContext instead of adding SYS_PTRACE (host PID gives the view).
+NODE_PROFILES: Final[dict[Profile, tuple[Mutator, ...]]] = {**PROFILES, "general": (_clear_security_context,)}
+
+
+def apply_profile(profile: Profile, container: Container, style: Style = "ephemeral") -> Container:
+    """The profile's changes to the debug container itself (ephemeral and copy styles are the same)."""
     out = copy.deepcopy(container)
-    for mutate in PROFILES[profile]:
+    for mutate in (NODE_PROFILES if style == "node" else PROFILES)[profile]:
         mutate(out)
     return out
+
+
+_ALL_KEEPABLE: Final[frozenset[Keepable]] = frozenset(
+    ("labels", "annotations", "liveness", "readiness", "startup", "init_containers")
+)
+COPY_DROPS: Final[dict[Profile, frozenset[Keepable]]] = {
+    "legacy": frozenset({"labels"}),
+    **{p: _ALL_KEEPABLE for p in ("general", "baseline", "restricted", "netadmin", "sysadmin")},
+}
+"""What a profile removes from a copy unless a --keep-* flag says otherwise (legacy: labels, flags ignored)."""
+
+
+def shares_processes(profile: Profile) -> bool:
+    """Whether the profile sets shareProcessNamespace: true on a copy that leaves it unset."""
+    return profile != "legacy"
+
+
+@dataclass(frozen=True, slots=True)
+class HostAccess:
+    """What a profile gives a node debugger: the host's PID/network/IPC namespaces, its root at /host."""
+
+    namespaces: bool
+    root: bool
+
+
+NODE_HOST_ACCESS: Final[dict[Profile, HostAccess]] = {
+    "legacy": HostAccess(namespaces=True, root=True),
+    "general": HostAccess(namespaces=True, root=True),
+    "baseline": HostAccess(namespaces=False, root=False),
+    "restricted": HostAccess(namespaces=False, root=False),
+    "netadmin": HostAccess(namespaces=True, root=False),
+    "sysadmin": HostAccess(namespaces=True, root=True),
+}
+HOST_ROOT_VOLUME: Final = "host-root"
+"""kubectl's name for the hostPath volume of the node's / (mounted at /host)."""
 
 
 def adds_privileges(container: Container) -> bool:

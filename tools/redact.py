@@ -33,31 +33,45 @@ _COMPOUND: Final = (
 )
 _VALUE_END: Final = r"""[^\s"',;}{\]\[)(<>]"""
 
-_PATTERNS: Final[tuple[re.Pattern[str], ...]] = (
+_SHAPES: Final[tuple[tuple[re.Pattern[str], tuple[str, ...]], ...]] = (
+    # Each shape with its needles: casefolded literals one of which every match contains. An ASCII
+    # text holding none of them cannot match, so the pattern is not run (most strings hold none).
     # PEM private keys, whole block (also when the END line was cut off)
-    re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?:.*?-----END [A-Z0-9 ]*PRIVATE KEY-----|.*\Z)", re.S),
+    (
+        re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?:.*?-----END [A-Z0-9 ]*PRIVATE KEY-----|.*\Z)", re.S),
+        ("private key",),
+    ),
     # JSON Web Tokens (service account tokens among them)
-    re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
+    (re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"), ("eyj",)),
     # Authorization schemes: Bearer / Basic / Token / Digest credentials
-    re.compile(r"(?i)(\b(?:bearer|basic)\s+)(?!\[masked\])[A-Za-z0-9._~+/=-]{8,}"),
-    re.compile(r"(?i)(\btoken\s+)(?!\[masked\])(?=[A-Za-z._~+/=-]*[0-9])[A-Za-z0-9._~+/=-]{12,}"),
+    (re.compile(r"(?i)(\b(?:bearer|basic)\s+)(?!\[masked\])[A-Za-z0-9._~+/=-]{8,}"), ("bearer", "basic")),
+    (re.compile(r"(?i)(\btoken\s+)(?!\[masked\])(?=[A-Za-z._~+/=-]*[0-9])[A-Za-z0-9._~+/=-]{12,}"), ("token",)),
     # Keys with fixed shapes
-    re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[0-9A-Z]{16}\b"),
-    re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}\b"),
-    re.compile(r"\bgithub_pat_[A-Za-z0-9_]{22,}\b"),
-    re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}\b"),
-    re.compile(r"\bxox[abprse]-[A-Za-z0-9-]{10,}\b"),
-    re.compile(r"\b(?:sk|rk|pk)[-_](?:live|test|proj)[-_][A-Za-z0-9_-]{8,}"),
-    re.compile(r"\bsk-(?:ant-)?[A-Za-z0-9_-]{20,}"),
-    re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"),
-    re.compile(r"\bnpm_[A-Za-z0-9]{36}\b"),
+    (
+        re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[0-9A-Z]{16}\b"),
+        ("akia", "asia", "agpa", "aida", "aroa", "anpa"),
+    ),
+    (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}\b"), ("ghp_", "gho_", "ghu_", "ghs_", "ghr_")),
+    (re.compile(r"\bgithub_pat_[A-Za-z0-9_]{22,}\b"), ("github_pat_",)),
+    (re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}\b"), ("glpat-",)),
+    (re.compile(r"\bxox[abprse]-[A-Za-z0-9-]{10,}\b"), ("xox",)),
+    (re.compile(r"\b(?:sk|rk|pk)[-_](?:live|test|proj)[-_][A-Za-z0-9_-]{8,}"), ("live", "test", "proj")),
+    (re.compile(r"\bsk-(?:ant-)?[A-Za-z0-9_-]{20,}"), ("sk-",)),
+    (re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"), ("aiza",)),
+    (re.compile(r"\bnpm_[A-Za-z0-9]{36}\b"), ("npm_",)),
     # -pVALUE (mysql); a bare -p 3306 or -print is not a secret
-    re.compile(r"((?<![\w-])-p)(?!\[masked\])(?=\S*[0-9A-Z!@#$%^&*])(?!\d+\b)([^\s\-]\S{3,})"),
+    (re.compile(r"((?<![\w-])-p)(?!\[masked\])(?=\S*[0-9A-Z!@#$%^&*])(?!\d+\b)([^\s\-]\S{3,})"), ("-p",)),
     # aws_secret_access_key VALUE (a compound secret name, then whitespace)
-    re.compile(rf"(?i)(\b{_COMPOUND}\b\s+)(?!\[masked\])(?![=:])({_VALUE_END}{{8,}})"),
+    (
+        re.compile(rf"(?i)(\b{_COMPOUND}\b\s+)(?!\[masked\])(?![=:])({_VALUE_END}{{8,}})"),
+        ("key", "secret", "token"),
+    ),
     # credentials in URLs: scheme://user:password@host
-    re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^/\s:@]+:)(?!\[masked\])([^/\s@]{3,})(@)"),
+    (re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^/\s:@]+:)(?!\[masked\])([^/\s@]{3,})(@)"), ("://",)),
 )
+_KEYWORD_NEEDLES: Final = ("pass", "pwd", "secret", "token", "key", "credential")
+MIN_SECRET_CHARS: Final = 6
+"""No shape or `key=value` form matches fewer characters."""
 _SECRET_NAME: Final = re.compile(rf"(?i)({_NAME_WORDS})")
 _SECRET_FLAG: Final = re.compile(rf"(?i)^--?[a-z0-9_-]*(?:{_NAME_WORDS})[a-z0-9_-]*$")
 
@@ -139,14 +153,34 @@ def _mask_keyed(text: str) -> tuple[str, int]:
     return "".join(parts), count
 
 
+def _needles(words: Iterable[str]) -> re.Pattern[str]:
+    return re.compile("|".join(re.escape(w) for w in words))
+
+
+_SHAPE_NEEDLES: Final = tuple((pattern, _needles(words)) for pattern, words in _SHAPES)
+_KEYED_NEEDLES: Final = _needles(_KEYWORD_NEEDLES)
+_ANY_NEEDLE: Final = _needles({w for _, words in _SHAPES for w in words} | set(_KEYWORD_NEEDLES))
+# What makes a string worth a closer look at the output boundary: a secret's needle, or our fence's name.
+_NOT_PLAIN: Final = _needles({w for _, words in _SHAPES for w in words} | set(_KEYWORD_NEEDLES) | {"untrusted"})
+
+
 def mask_text(text: str) -> tuple[str, int]:
     """Text with secret shapes replaced by [masked], and how many were replaced."""
+    if len(text) < MIN_SECRET_CHARS:
+        return text, 0
+    # Non-ASCII text runs every pattern: (?i) matches letters such as U+0131 that casefold() keeps.
+    folded = text.casefold() if text.isascii() else None
+    if folded is not None and _ANY_NEEDLE.search(folded) is None:
+        return text, 0  # the usual case: names, reasons, timestamps
     total = 0
-    for pattern in _PATTERNS:
-        text, count = pattern.subn(_replace, text)
+    for pattern, needles in _SHAPE_NEEDLES:
+        if folded is None or needles.search(folded):
+            text, count = pattern.subn(_replace, text)
+            total += count
+    if folded is None or _KEYED_NEEDLES.search(folded):
+        text, count = _mask_keyed(text)
         total += count
-    text, count = _mask_keyed(text)
-    return text, total + count
+    return text, total
 
 
 def _encodings(value: str) -> Iterable[str]:
@@ -169,6 +203,16 @@ class Masker:
 
     def __repr__(self) -> str:  # never print the values
         return f"Masker(known={self.known})"
+
+    def is_plain(self, text: str) -> bool:
+        """Nothing at the output boundary would change `text`: no known values to look for, printable
+        ASCII, no secret needle, no fence look-alike. One pass; true for most names, reasons, times."""
+        return (
+            self._values is None
+            and text.isascii()
+            and text.isprintable()
+            and _NOT_PLAIN.search(text.casefold()) is None
+        )
 
     def mask(self, text: str) -> tuple[str, int]:
         count = 0

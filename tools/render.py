@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from k8s_debug_mcp.tools.kube import format_age, parse_time
+from k8s_debug_mcp.tools.kube import ANN_EXPIRES, format_age, obj, objs, parse_time
 from k8s_debug_mcp.tools.models import (
     AddDebugContainerResult,
     CleanupResult,
     ConfirmationNeeded,
     ContainerInfo,
     CopyPodResult,
+    DebugNodeResult,
     DiagnoseResult,
     ExecResult,
     InspectResult,
@@ -31,6 +32,7 @@ __all__ = [
     "render_add_debug_container",
     "render_cleanup",
     "render_copy_pod",
+    "render_debug_node",
     "render_diagnose",
     "render_exec",
     "render_inspect",
@@ -75,11 +77,11 @@ def render_list_pods(res: ListPodsResult, fence: Fence) -> str:
         ]
         rows = [header]
         for p in res.pods:
-            restarts = str(p.restarts)
+            restarts = str(p.restarts or 0)
             if p.last_restart_at:
                 restarts += f" ({_ago(p.last_restart_at, now)} ago)"
             rows.append(
-                ([p.namespace] if res.namespace is None else [])
+                ([p.namespace or ""] if res.namespace is None else [])
                 + [p.name, p.ready, p.status, restarts, _ago(p.created_at, now), p.node or "<none>"]
             )
         lines += _table(rows)
@@ -258,7 +260,12 @@ def render_inspect(res: InspectResult, fence: Fence) -> str:
     lines: list[str] = []
     if res.processes is not None:
         lines.append(f"{len(res.processes)} process(es) visible from {where}:")
-        rows = [["PID", "USER", "COMMAND"]] + [[str(p.pid), p.user, p.command] for p in res.processes]
+        if any(p.container for p in res.processes):
+            rows = [["PID", "USER", "CONTAINER", "COMMAND"]] + [
+                [str(p.pid), p.user, p.container or "-", p.command] for p in res.processes
+            ]
+        else:
+            rows = [["PID", "USER", "COMMAND"]] + [[str(p.pid), p.user, p.command] for p in res.processes]
         lines.append(fence.wrap("ps", "\n".join(_table(rows))))
     else:
         status = "ok" if res.exit_code == 0 else f"exit {res.exit_code}" if res.exit_code is not None else "failed"
@@ -287,7 +294,7 @@ def render_copy_pod(res: CopyPodResult, fence: Fence) -> str:
             f"expires {res.expires_at} (delete with cleanup)."
         ]
         if res.debugger:
-            lines.append(f"exec/inspect with container={res.debugger} to see every container's processes.")
+            lines.append(f"exec and inspect use {res.debugger} by default.")
     lines.append("changes vs source:")
     lines += [f"  - {c}" for c in res.changes] or ["  (none)"]
     lines += [f"warning: {w}" for w in res.warnings]
@@ -295,7 +302,47 @@ def render_copy_pod(res: CopyPodResult, fence: Fence) -> str:
         lines.append("manifest (built from the source pod's spec):")
         lines.append(fence.wrap(f"manifest of {res.name}", json.dumps(res.manifest, separators=(",", ":"))))
         if res.kubectl:
-            lines.append(f"kubectl equivalent: {res.kubectl}")
+            lines.append(f"kubectl equivalent (without our markers): {res.kubectl}")
+    return "\n".join(lines)
+
+
+def _node_hints(res: DebugNodeResult) -> list[str]:
+    spec = obj(res.manifest.get("spec"))
+    mounts = [m for c in objs(spec.get("containers")) for m in objs(c.get("volumeMounts"))]
+    hints: list[str] = []
+    if spec.get("hostPID"):
+        hints.append("host processes (the kubelet, containerd): inspect what=processes")
+    if any(m.get("mountPath") == "/host" for m in mounts):
+        hints += [
+            "node files: inspect what=ls/cat path=/etc (read under /host)",
+            "host commands: exec command=['chroot','/host','sh','-c','...']",
+            "kubelet/containerd logs: chroot /host journalctl -u kubelet -u containerd (systemd nodes), "
+            "else /host/var/log (kubelet.log, containerd.log, pods/, containers/)",
+        ]
+    if not hints:
+        hints.append("no host access with this profile: a pod on the node with its own namespaces")
+    return hints
+
+
+def render_debug_node(res: DebugNodeResult, fence: Fence) -> str:
+    meta, spec = obj(res.manifest.get("metadata")), obj(res.manifest.get("spec"))
+    container = next(iter(objs(spec.get("containers"))), {}).get("name")
+    where = f"{meta.get('namespace')}/{res.name} (container {container}) on node {spec.get('nodeName')}"
+    expires = obj(meta.get("annotations")).get(ANN_EXPIRES)
+    if res.phase == "dry-run":
+        lines = [
+            f"DRY RUN: would create node debugger {where}; nothing was created.",
+            f"server dry run: {res.server_dry_run}",
+        ]
+        lines.append(fence.wrap(f"manifest of {res.name}", json.dumps(res.manifest, separators=(",", ":"))))
+    else:
+        lines = [f"node debugger {where}: {res.phase}; expires {expires} (delete with cleanup)."]
+        if res.phase != "Running":
+            lines.append(f"its command has ended: read pod_logs {res.name}.")
+        lines += [f"- {h}" for h in _node_hints(res)]
+    if res.kubectl:
+        lines.append(f"kubectl equivalent (without our markers): {res.kubectl}")
+    lines += [f"warning: {w}" for w in res.warnings]
     return "\n".join(lines)
 
 

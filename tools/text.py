@@ -50,6 +50,8 @@ def decode_bytes(data: bytes) -> str:
 
 def clean_text(text: str) -> str:
     """Drop terminal escape sequences, control, zero-width and bidi characters; keep \\n and \\t."""
+    if text.isascii() and text.replace("\n", " ").replace("\t", " ").isprintable():
+        return text  # the usual case: nothing to drop (ESC, CR and the rest are not printable)
     text = text.replace("\r\n", "\n")
     text = _ANSI.sub("", text)
     return _CONTROL.sub("", text)

@@ -7,9 +7,16 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from k8s_debug_mcp.tools.deps import Gateway
-from k8s_debug_mcp.tools.errors import ClusterUnavailable, ConnectionLost, Gone, OutcomeUnknown
-from k8s_debug_mcp.tools.kube import Json, Pod
+from k8s_debug_mcp.tools.deps import Deps, Gateway
+from k8s_debug_mcp.tools.errors import (
+    ClusterUnavailable,
+    ConnectionLost,
+    Gone,
+    KubeApiError,
+    NotFound,
+    OutcomeUnknown,
+)
+from k8s_debug_mcp.tools.kube import Json, JsonDict, Pod
 
 __all__ = ["settled", "wait_for_pod"]
 
@@ -87,3 +94,31 @@ async def settled(
             "whether the change was applied.",
             hint="check with pod_status before retrying (a retry with the same arguments reuses what exists).",
         ) from None
+
+
+async def create_verdict(gateway: Gateway, namespace: str, manifest: JsonDict) -> str:
+    """The API server's verdict on a pod manifest (a server-side dry run: validation and admission)."""
+    try:
+        await gateway.create_pod(namespace, manifest, dry_run=True)
+    except KubeApiError as exc:
+        return f"rejected (HTTP {exc.status}): {exc.message}"
+    return "accepted: validation and admission passed; nothing was created"
+
+
+async def create_our_pod(deps: Deps, namespace: str, name: str, manifest: JsonDict) -> tuple[Json, bool]:
+    """Create a pod this server marks as its own; when the answer is lost, a re-read that finds the pod
+    with our owner mark proves it was made (`settled`). (The pod, whether it was recovered that way.)"""
+    gateway = deps.gateway
+
+    async def applied() -> Json | None:
+        try:
+            current = await gateway.get_pod(namespace, name)
+        except NotFound:
+            return None
+        return current if deps.owner.owns_pod(Pod(current)) else None
+
+    return await settled(
+        f"create pod {namespace}/{name}",
+        lambda: gateway.create_pod(namespace, manifest, dry_run=False),
+        applied,
+    )

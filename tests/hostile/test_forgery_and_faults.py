@@ -20,7 +20,7 @@ from k8s_debug_mcp.tools.errors import ConnectionLost
 from k8s_debug_mcp.tools.gateway import KubeGateway
 from k8s_debug_mcp.tools.kube import ANN_OWNER, MANAGED_BY, MANAGED_BY_LABEL, JsonDict
 from tests.conftest import Kube, Seeded
-from tests.mcp.util import data, text
+from tests.mcp.util import INITIALIZED, data, initialize, text
 
 pytestmark = [pytest.mark.anyio, pytest.mark.cluster]
 
@@ -183,22 +183,10 @@ def test_a_server_killed_mid_call_leaves_its_intent_line(kubeconfig: str, seeded
         cwd=ROOT,
     )
     try:
-        _rpc(
-            proc,
-            {
-                "jsonrpc": "2.0",
-                "id": 1,
-                "method": "initialize",
-                "params": {
-                    "protocolVersion": "2025-11-25",
-                    "capabilities": {},
-                    "clientInfo": {"name": "killer", "version": "1"},
-                },
-            },
-        )
+        _rpc(proc, initialize("killer"))
         assert proc.stdout is not None
         proc.stdout.readline()
-        _rpc(proc, {"jsonrpc": "2.0", "method": "notifications/initialized"})
+        _rpc(proc, INITIALIZED)
         args = {"namespace": seeded.namespace, "pod": seeded.slim_pod, "timeout_seconds": 60}
         _rpc(
             proc,

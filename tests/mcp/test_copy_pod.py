@@ -132,3 +132,22 @@ async def test_cleanup_says_which_debuggers_of_ours_stay_in_pods(client: Client,
     if stuck.is_error and "cannot start" in text(stuck):
         assert any("stuck:" in d for d in mine), mine
     assert "can never be removed" in text(res)
+
+
+async def test_bad_options_get_one_clear_line_each(client: Client, seeded: Seeded) -> None:
+    args = {"namespace": seeded.namespace, "pod": seeded.slim_pod}
+    tty = await client.call_tool("copy_pod", {**args, "options": {"tty": True}})
+    assert tty.is_error
+    assert text(tty).endswith(
+        "Invalid arguments for copy_pod: options: tty requires stdin (as with kubectl debug -t without -i)."
+    )
+    unknown = await client.call_tool("copy_pod", {**args, "options": {"bogus": 1, "name": "Bad_Name"}})
+    assert unknown.is_error
+    assert "options.bogus: unknown argument" in text(unknown)
+    assert "options.name: must be a DNS-1123 label" in text(unknown)
+    replace = await client.call_tool("copy_pod", {**args, "options": {"replace": True}})
+    assert replace.is_error
+    assert "refused by policy setting 'allow_replace'" in text(replace)
+    no_debugger = await client.call_tool("copy_pod", {**args, "add_debugger": False, "env": {"A": "1"}})
+    assert no_debugger.is_error
+    assert "env configure a debugger, and this copy has none" in text(no_debugger)

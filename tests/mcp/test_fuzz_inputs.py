@@ -27,6 +27,7 @@ TOOLS = [
     "exec",
     "inspect",
     "copy_pod",
+    "debug_node",
     "cleanup",
 ]
 ATTACKS = [
@@ -101,7 +102,9 @@ arguments = st.dictionaries(st.sampled_from(KEYS), values, max_size=6)
 
 def check(tool: str, args: dict[str, Any], tmp: Path) -> None:
     async def call() -> tuple[bool, str]:
-        settings_ = server_settings(str(tmp / "absent-kubeconfig"), tmp / "audit.jsonl", confirm=True)
+        settings_ = server_settings(
+            str(tmp / "absent-kubeconfig"), tmp / "audit.jsonl", confirm=True, node_debugging=True
+        )
         async with Client(build_server(settings_)) as client:
             res = await client.call_tool(tool, args)
         block = res.content[0]

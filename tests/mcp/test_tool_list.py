@@ -17,6 +17,8 @@ pytestmark = pytest.mark.anyio
 
 READ_TOOLS = {"diagnose", "list_pods", "pod_status", "pod_logs", "whoami"}
 WRITE_TOOLS = {"add_debug_container", "exec", "inspect", "copy_pod", "cleanup"}
+# Opt-in surface: debug_node with node debugging on, a `context` argument with other contexts allowed.
+EVERYTHING = Policy(node_debugging=True, allowed_contexts=("staging-*",))
 # Budgets (issue 15): what the model reads every turn (name, description, input schema) and the
 # whole tools/list with output schemas. Peers, measured by bench/peers.py: see docs/benchmarks.md.
 MAX_MODEL_VISIBLE_BYTES = 8_192
@@ -50,14 +52,21 @@ async def test_the_full_tool_set_is_small_and_named() -> None:
     assert {t["name"] for t in await tool_list(Settings(kubeconfig="/nonexistent"))} == READ_TOOLS | WRITE_TOOLS
 
 
+async def test_opt_in_features_add_their_tool_and_argument_only_when_on() -> None:
+    default = await tool_list(Settings(kubeconfig="/nonexistent"))
+    everything = await tool_list(Settings(kubeconfig="/nonexistent", policy=EVERYTHING))
+    assert {t["name"] for t in everything} == READ_TOOLS | WRITE_TOOLS | {"debug_node"}
+    assert not any("context" in t["inputSchema"]["properties"] for t in default)
+    assert all("context" in t["inputSchema"]["properties"] for t in everything)
+
+
 async def test_read_only_mode_registers_only_read_tools() -> None:
     names = {t["name"] for t in await tool_list(Settings(kubeconfig="/nonexistent", policy=Policy(read_only=True)))}
     assert names == READ_TOOLS
 
 
-async def test_the_tool_list_stays_within_its_budgets() -> None:
-    tools = await tool_list(Settings(kubeconfig="/nonexistent"))
-    size = len(json.dumps(tools, separators=(",", ":")))
+def measured(tools: list[dict[str, Any]]) -> tuple[int, int]:
+    """(model-visible bytes: name, description, input schema; the whole tools/list), compact JSON."""
     visible = sum(
         len(
             json.dumps(
@@ -67,5 +76,16 @@ async def test_the_tool_list_stays_within_its_budgets() -> None:
         )
         for t in tools
     )
+    return visible, len(json.dumps(tools, separators=(",", ":")))
+
+
+async def test_the_tool_list_stays_within_its_budgets() -> None:
+    visible, size = measured(await tool_list(Settings(kubeconfig="/nonexistent")))
     assert visible <= MAX_MODEL_VISIBLE_BYTES, f"the model reads {visible} bytes of tool definitions"
     assert size <= MAX_TOOL_LIST_BYTES, f"tools/list is {size} bytes"
+
+
+async def test_with_every_opt_in_feature_the_model_still_reads_under_its_budget() -> None:
+    visible, size = measured(await tool_list(Settings(kubeconfig="/nonexistent", policy=EVERYTHING)))
+    assert visible <= MAX_MODEL_VISIBLE_BYTES, f"the model reads {visible} bytes of tool definitions"
+    assert size <= MAX_TOOL_LIST_BYTES + 1024, f"tools/list is {size} bytes"  # one more tool's output schema

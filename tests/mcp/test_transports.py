@@ -21,6 +21,7 @@ import pytest
 from mcp import Client
 
 from tests.conftest import Seeded
+from tests.mcp.util import INITIALIZED, initialize
 
 pytestmark = pytest.mark.cluster
 
@@ -44,20 +45,8 @@ def test_stdio_carries_only_protocol_on_stdout_and_json_logs_on_stderr(
         text=True,
         cwd="/",
     )
-    rpc(
-        proc,
-        {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-11-25",
-                "capabilities": {},
-                "clientInfo": {"name": "raw", "version": "0"},
-            },
-        },
-    )
-    rpc(proc, {"jsonrpc": "2.0", "method": "notifications/initialized"})
+    rpc(proc, initialize())
+    rpc(proc, INITIALIZED)
     rpc(
         proc,
         {
@@ -214,17 +203,12 @@ def raw_post(url: str, message: dict[str, Any], headers: dict[str, str]) -> http
 def open_session(url: str) -> dict[str, str]:
     """A raw 2025-era session over HTTP; the headers every later request carries."""
     headers = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
-    init = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}},
-    }
+    init = initialize()
     answer = raw_post(url, init, headers)
     assert answer.status == 200
     headers |= {"Mcp-Session-Id": answer.headers["mcp-session-id"], "Mcp-Protocol-Version": "2025-11-25"}
     answer.close()
-    raw_post(url, {"jsonrpc": "2.0", "method": "notifications/initialized"}, headers).close()
+    raw_post(url, INITIALIZED, headers).close()
     return headers
 
 
@@ -292,22 +276,10 @@ def test_a_stdio_client_that_vanishes_mid_call_ends_the_server_quietly(
         text=True,
         cwd="/",
     )
-    rpc(
-        proc,
-        {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-11-25",
-                "capabilities": {},
-                "clientInfo": {"name": "raw", "version": "0"},
-            },
-        },
-    )
+    rpc(proc, initialize())
     assert proc.stdout is not None
     assert json.loads(proc.stdout.readline())["id"] == 1
-    rpc(proc, {"jsonrpc": "2.0", "method": "notifications/initialized"})
+    rpc(proc, INITIALIZED)
     rpc(
         proc,
         {

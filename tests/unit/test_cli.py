@@ -36,3 +36,20 @@ def test_non_loopback_binds_are_accepted_with_a_token(monkeypatch: pytest.Monkey
 @pytest.mark.parametrize("host", ["127.0.0.1", "::1", "localhost", "127.0.0.2"])
 def test_loopback_binds_are_accepted(host: str) -> None:
     assert parse_settings(["--host", host]).host == host
+
+
+def test_node_debugging_and_the_debug_pull_policy_come_from_flags_or_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    defaults = parse_settings([])
+    assert defaults.policy.node_debugging is False
+    assert defaults.debug_image_pull_policy is None
+    flags = parse_settings(["--node-debugging", "--allowed-nodes", "pool-a-*,n1", "--debug-image-pull-policy", "Never"])
+    assert flags.policy.node_debugging is True
+    assert flags.policy.allowed_nodes == ("pool-a-*", "n1")
+    assert flags.debug_image_pull_policy == "Never"
+    monkeypatch.setenv("K8S_DEBUG_MCP_NODE_DEBUGGING", "true")
+    monkeypatch.setenv("K8S_DEBUG_MCP_DEBUG_IMAGE_PULL_POLICY", "IfNotPresent")
+    env = parse_settings([])
+    assert env.policy.node_debugging is True
+    assert env.debug_image_pull_policy == "IfNotPresent"

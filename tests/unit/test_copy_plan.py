@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from k8s_debug_mcp.tools.copy_plan import plan_pod_copy
-from k8s_debug_mcp.tools.errors import InvalidTarget
+from k8s_debug_mcp.tools.errors import InvalidRequest, InvalidTarget
 from k8s_debug_mcp.tools.kube import Pod
 from k8s_debug_mcp.tools.models import CopyPodRequest
 
@@ -118,7 +118,7 @@ def test_set_image_replace_command_keep_flags_and_same_node() -> None:
     spec = p.manifest["spec"]
     assert spec["nodeName"] == "node-1"
     assert "initContainers" not in spec
-    assert "shareProcessNamespace" not in spec
+    assert spec["shareProcessNamespace"] is False  # asked explicitly: stored, as kubectl --share-processes=false
     app, sidecar = spec["containers"]
     assert app == {
         "name": "app",
@@ -140,7 +140,7 @@ def test_the_profile_applies_to_the_debug_container_only(profile: str) -> None:
 
 
 def test_unknown_container_names_are_refused() -> None:
-    with pytest.raises(InvalidTarget, match="no container named 'db'"):
+    with pytest.raises(InvalidTarget, match="no regular container named 'db'"):
         plan(set_image={"db": "x:1"})
 
 
@@ -168,3 +168,150 @@ def test_waiting_for_a_copy_ends_when_it_runs_and_fails_fast_on_what_will_not_he
         _running_or_failing(pod_state("Pending", "ErrImagePull"))
     with pytest.raises(StartFailed, match="cannot be scheduled: 0/2 nodes"):
         _running_or_failing(pod_state("Pending", unschedulable=True))
+
+
+# -- kubectl's semantics, mode by mode (the parity suite checks the same against the real kubectl) ----------
+
+
+def test_legacy_keeps_annotations_probes_and_init_containers_and_shares_processes_only_when_asked() -> None:
+    p = plan(profile="legacy")
+    meta, spec = p.manifest["metadata"], p.manifest["spec"]
+    assert meta["labels"] == {"app.kubernetes.io/managed-by": "k8s-debug-mcp"}
+    assert meta["annotations"]["team"] == "web"
+    assert "livenessProbe" in spec["containers"][0]
+    assert spec["initContainers"] == [{"name": "init", "image": "init:1"}]
+    assert "shareProcessNamespace" not in spec
+    assert "securityContext" not in spec["containers"][-1]
+    assert "--profile=legacy" in p.kubectl
+    assert "--keep" not in p.kubectl  # kubectl's legacy ignores them
+    assert p.differs == []
+
+
+def test_legacy_with_an_explicit_keep_says_what_kubectl_would_do_instead() -> None:
+    p = plan(profile="legacy", keep=["labels"])
+    assert p.manifest["metadata"]["labels"]["app"] == "slim"
+    assert "initContainers" not in p.manifest["spec"]
+    assert any(d.startswith("labels: kubectl drops them") for d in p.differs)
+    assert any(d.startswith("initContainers: kubectl keeps them") for d in p.differs)
+
+
+def test_a_copy_without_a_debugger_gets_no_profile_and_drops_only_labels_and_probes() -> None:
+    p = plan(set_image={"*": "busybox:1.37"}, add_debugger=False)
+    meta, spec = p.manifest["metadata"], p.manifest["spec"]
+    assert "app" not in meta["labels"]
+    assert meta["annotations"]["team"] == "web"  # kept, as kubectl does
+    assert spec["initContainers"]
+    assert "shareProcessNamespace" not in spec
+    assert not any(k.endswith("Probe") for c in spec["containers"] for k in c)
+    assert [c["image"] for c in spec["containers"]] == ["busybox:1.37", "busybox:1.37"]
+    assert (
+        p.kubectl
+        == "kubectl debug -n ns slim-7d9-abcde --copy-to=slim-7d9-abcde-debug-x2b4z '--set-image=*=busybox:1.37'"
+    )
+    assert any(d.startswith("labels: kubectl keeps them") and "Service" in d for d in p.differs)
+    assert any(d.startswith("livenessProbe: kubectl keeps it") for d in p.differs)
+    assert p.debugger is None
+
+
+def test_c_naming_a_container_makes_it_the_debugger_with_the_profile() -> None:
+    p = plan(image="busybox:1.37", options={"name": "app"}, env={"X": "1"})
+    app = p.manifest["spec"]["containers"][0]
+    assert app == {
+        "name": "app",
+        "image": "busybox:1.37",
+        "command": ["sleep", "3600"],
+        "env": [{"name": "X", "value": "1"}],
+        "securityContext": {"capabilities": {"add": ["SYS_PTRACE"]}},
+    }
+    assert len(p.manifest["spec"]["containers"]) == 2  # nothing added
+    assert p.manifest["metadata"]["annotations"]["k8s-debug-mcp/debugger"] == "app"
+    assert p.debugger_image == "busybox:1.37"
+    assert p.kubectl.endswith("--image=busybox:1.37 -c app --env=X=1 -- sleep 3600")
+
+
+def test_c_naming_a_container_without_image_keeps_its_image() -> None:
+    p = plan(options={"name": "app", "args": ["--debug"]})
+    app = p.manifest["spec"]["containers"][0]
+    assert app["image"] == "slim-app:1"
+    assert app["args"] == ["--debug"]
+    assert p.debugger_image is None
+    assert "--image=" not in p.kubectl
+    assert p.kubectl.endswith("-c app --arguments-only -- --debug")
+
+
+def test_the_debugger_options_are_kubectls_flags() -> None:
+    p = plan(
+        options={
+            "name": "dbg",
+            "command": ["sh", "-c"],
+            "args": ["sleep 1d"],
+            "image_pull_policy": "Never",
+            "stdin": True,
+            "tty": True,
+            "custom": {"resources": {"limits": {"memory": "64Mi"}}},
+            "replace": True,
+        }
+    )
+    assert p.debugger == {
+        "name": "dbg",
+        "terminationMessagePolicy": "File",
+        "command": ["sh", "-c", "sleep 1d"],
+        "image": "busybox:1.37",
+        "imagePullPolicy": "Never",
+        "stdin": True,
+        "tty": True,
+        "securityContext": {"capabilities": {"add": ["SYS_PTRACE"]}},
+        "resources": {"limits": {"memory": "64Mi"}},
+    }
+    assert "-i --attach=false -t" in p.kubectl
+    assert "--replace" in p.kubectl
+    assert "--custom=<(echo" in p.kubectl
+    assert any("source pod slim-7d9-abcde is deleted" in c for c in p.changes)
+    assert any("ReplicaSet slim-7d9 manages" in w for w in p.warnings)
+
+
+def test_an_explicit_share_processes_wins_over_the_profile_and_an_unset_one_keeps_the_sources() -> None:
+    assert plan(share_processes=False).manifest["spec"]["shareProcessNamespace"] is False
+    src = source()
+    src["spec"]["shareProcessNamespace"] = False
+    req = CopyPodRequest(namespace="ns", pod="slim-7d9-abcde")
+    p = plan_pod_copy(Pod(src), req, image="busybox:1.37", now=NOW, owner=None, suffix=lambda: "x2b4z")
+    assert p.manifest["spec"]["shareProcessNamespace"] is False  # kubectl sets it only when unset
+
+
+def test_replace_command_is_beyond_kubectl_and_says_so() -> None:
+    p = plan(replace_command={"app": ["sleep", "1000"]})
+    assert p.manifest["spec"]["containers"][0]["command"] == ["sleep", "1000"]
+    assert "args" not in p.manifest["spec"]["containers"][0]
+    assert any(d.startswith("app: command replaced (args removed) here") for d in p.differs)
+    assert p.kubectl is not None
+
+
+def test_a_copy_kubectl_cannot_make_has_no_kubectl_command_and_says_why() -> None:
+    p = plan(add_debugger=False)
+    assert p.kubectl is None
+    assert p.differs[0].startswith("no kubectl debug command makes this copy")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"options": {"name": "init"}}, InvalidTarget, "init is an init container"),
+        ({"set_image": {"init": "x:1"}}, InvalidTarget, "an init container: kubectl --set-image"),
+        ({"add_debugger": False, "env": {"A": "1"}}, InvalidRequest, "env configure a debugger"),
+        ({"add_debugger": False, "options": {"name": "nope"}}, InvalidRequest, "options.name nope names no container"),
+        ({"options": {"name": "app"}, "replace_command": {"app": ["x"]}}, InvalidRequest, "both in replace_command"),
+    ],
+)
+def test_requests_kubectl_would_refuse_or_that_contradict_themselves_are_refused(
+    kwargs: dict[str, Any], error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        plan(**kwargs)
+
+
+def test_tty_without_stdin_is_refused_by_the_request_model() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="tty requires stdin"):
+        CopyPodRequest(namespace="ns", pod="p", options={"tty": True})

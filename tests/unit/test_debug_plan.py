@@ -123,8 +123,7 @@ def test_full_option_plan_snapshot() -> None:
     assert p.container == {
         "name": "debugger-x2b4z",
         "image": IMAGE,
-        "command": ["sh", "-c", "sleep 1"],
-        "args": ["x"],
+        "command": ["sh", "-c", "sleep 1", "x"],  # as kubectl stores `-- sh -c 'sleep 1' x`
         "env": [{"name": "A", "value": "2"}, {"name": "K8S_DEBUG_MCP_KEY", "value": p.key}],
         "workingDir": "/tmp",
         "imagePullPolicy": "IfNotPresent",
@@ -235,3 +234,27 @@ def test_merge_container_follows_strategic_merge_rules() -> None:
         "securityContext": {},
         "args": ["b"],
     }
+
+
+def test_a_debugger_is_reused_only_for_the_same_profile_even_when_the_containers_are_the_same() -> None:
+    legacy, baseline = plan(profile="legacy"), plan(profile="baseline")
+    assert legacy.container["name"] == baseline.container["name"]
+    assert {k: v for k, v in legacy.container.items() if k != "env"} == {
+        k: v for k, v in baseline.container.items() if k != "env"
+    }
+    assert legacy.key != baseline.key
+
+
+def test_an_explicit_command_is_part_of_the_key_so_only_the_default_sleeper_matches_any_ttl() -> None:
+    sleeper = plan()
+    assert plan(ttl_seconds=600).key == sleeper.key
+    assert plan(command=["sleep", "3600"]).key != sleeper.key
+    assert plan(command=["sleep", "100"]).key != plan(command=["sleep", "3600"]).key
+    assert plan(image_pull_policy="Never").key != sleeper.key
+
+
+def test_env_is_sorted_as_kubectl_stores_it() -> None:
+    p = plan(env={"ZZ": "1", "AA": "2", "MM": "3"})
+    names = [e["name"] for e in p.container["env"] if not e["name"].startswith("K8S_DEBUG_MCP_")]
+    assert names == ["AA", "MM", "ZZ"]
+    assert "--env=AA=2 --env=MM=3 --env=ZZ=1" in p.kubectl

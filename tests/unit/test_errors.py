@@ -104,5 +104,18 @@ def test_401_never_repeats_the_server_message() -> None:
 
 def test_huge_status_messages_are_capped_to_one_line() -> None:
     err = error_from_status(400, status(400, "BadRequest", "x\n" * 10_000), action="list pods")
-    assert len(str(err)) < 700
+    assert len(str(err)) < 1800
     assert "\n" not in str(err)
+
+
+def test_a_pod_security_refusal_keeps_every_violated_rule() -> None:
+    message = (
+        'pods "web" is forbidden: violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false '
+        '(containers "app", "sidecar" must set securityContext.allowPrivilegeEscalation=false), unrestricted '
+        'capabilities (containers "app", "sidecar" must set securityContext.capabilities.drop=["ALL"]), '
+        'runAsNonRoot != true (pod or containers "app", "sidecar" must set securityContext.runAsNonRoot=true), '
+        'seccompProfile (pod or containers "app", "sidecar" must set securityContext.seccompProfile.type to '
+        '"RuntimeDefault" or "Localhost"), hostPath volumes (volume "host")'
+    )
+    err = error_from_status(403, status(403, "Forbidden", message), action="create pod")
+    assert 'hostPath volumes (volume "host")' in str(err)

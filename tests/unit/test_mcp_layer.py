@@ -338,3 +338,15 @@ async def test_exec_timeout_covers_its_pre_checks(tmp_path: Path) -> None:
     assert "nothing was run" in text(res)
     assert waited < 5
     assert not any(w.startswith("exec") for w in fake.writes)
+
+
+async def test_inspect_at_its_largest_max_bytes_answers_instead_of_crashing(tmp_path: Path) -> None:
+    fake = fake_with_pod()
+    fake.exec_output = (b"x" * 300_000, b"", 0)
+    async with Client(build_server(settings(tmp_path, exec_any_container_in=["*"]), gateway=fake)) as client:
+        res = await client.call_tool(
+            "inspect",
+            {"namespace": "ns", "pod": "web", "container": "app", "what": "cat", "path": "/f", "max_bytes": 262_144},
+        )
+    assert not res.is_error, text(res)
+    assert data(res)["truncated"] is True

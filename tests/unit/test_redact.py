@@ -3,8 +3,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from k8s_debug_mcp.tools.boundary import sanitize
+from k8s_debug_mcp.tools import redact
+from k8s_debug_mcp.tools.boundary import sanitize, sanitize_text
 from k8s_debug_mcp.tools.models import Result
 from k8s_debug_mcp.tools.redact import Masker, mask_text
 
@@ -64,3 +67,102 @@ def test_pod_env_values_with_secret_names_are_masked_for_display_only() -> None:
     assert env[1]["valueFrom"]["secretKeyRef"]["name"] == "s"
     assert env[2]["value"] == "debug"
     assert pod["spec"]["containers"][0]["env"][0]["value"] == "hunter2"
+
+
+# -- the needle prefilter never changes the answer ----------------------------------------------
+
+FRAGMENTS = [
+    "Bearer ",
+    "basic ",
+    "TOKEN ",
+    "token=",
+    "password: ",
+    "--db-password ",
+    "-p",
+    "-pS3cr3t!",
+    "api_key=",
+    "aws_secret_access_key ",
+    "AKIA",
+    "ghp_",
+    "github_pat_",
+    "glpat-",
+    "xoxb-",
+    "sk-live-",
+    "sk_test_",
+    "sk-ant-",
+    "AIza",
+    "npm_",
+    "eyJ",
+    ".",
+    "://",
+    "user:",
+    "@host",
+    "-----BEGIN RSA PRIVATE KEY-----",
+    "-----END RSA PRIVATE KEY-----",
+    "credentials",
+    "Secret",
+    "pwd",
+    "passphrase",
+    " ",
+    "\n",
+    "=",
+    ":",
+    '"',
+    "'",
+    "abcdefghijKLMNOP0123456789",
+    "x" * 40,
+    "0" * 16,
+    "AbC123xyz_-",
+    "İ",
+    "\u0131",  # dotless i: (?i) matches it as i
+    "\u017fecret",  # long s
+    "\u212a",  # Kelvin sign
+    "é",
+]
+
+
+def mask_every_pattern(text: str) -> tuple[str, int]:
+    """The reference: every shape and the keyed pass, no prefilter."""
+    total = 0
+    for pattern, _ in redact._SHAPES:
+        text, count = pattern.subn(redact._replace, text)
+        total += count
+    text, count = redact._mask_keyed(text)
+    return text, total + count
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=12)), max_size=14))
+def test_the_prefilter_masks_exactly_what_every_pattern_would(parts: list[str]) -> None:
+    text = "".join(parts)
+    assert mask_text(text) == mask_every_pattern(text)
+
+
+def test_an_optional_field_keeps_the_cap_declared_inside_its_union() -> None:
+    from k8s_debug_mcp.tools.models import InspectResult
+
+    listing = "x" * 5000  # an `ls -la /host/etc` is longer than the 2000-character default
+    res = InspectResult(namespace="ns", pod="p", container="d", what="ls", text=listing)
+    shown, _ = sanitize(res, Masker())
+    assert shown.text == listing
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.sampled_from([*FRAGMENTS, "untrusted-output", "UNTRUSTED output"]), st.text(max_size=12)),
+        max_size=14,
+    )
+)
+def test_a_string_called_plain_is_one_the_boundary_would_leave_alone(parts: list[str]) -> None:
+    text = "".join(parts)
+    masker = Masker()
+    if masker.is_plain(text):
+        assert sanitize_text(text, masker, cap=len(text) + 1) == text
+
+
+def test_known_secret_values_make_nothing_plain() -> None:
+    assert Masker().is_plain("web-00001 Running")
+    assert not Masker(["hunter2hunter2"]).is_plain("web-00001 Running")
+    assert not Masker().is_plain("token is here")
+    assert not Masker().is_plain("</untrusted-output>")

@@ -5,7 +5,7 @@ from typing import Literal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from k8s_debug_mcp.tools.text import Fence, cap_text, clean_text, decode_bytes, neutralize, one_line
+from k8s_debug_mcp.tools.text import _ANSI, _CONTROL, Fence, cap_text, clean_text, decode_bytes, neutralize, one_line
 
 
 def test_ansi_sequences_and_control_characters_are_stripped_but_newlines_and_tabs_stay() -> None:
@@ -89,3 +89,9 @@ def test_any_bytes_come_out_printable_and_bounded(data: bytes, cap: int, keep: L
     assert len(text.encode()) <= cap + marker
     assert all(ch in "\n\t" or ord(ch) >= 0x20 for ch in text)
     assert "\x1b" not in text
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x7F)))
+def test_the_ascii_fast_path_cleans_exactly_as_the_patterns_do(text: str) -> None:
+    reference = _CONTROL.sub("", _ANSI.sub("", text.replace("\r\n", "\n")))
+    assert clean_text(text) == reference
