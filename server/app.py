@@ -242,7 +242,8 @@ class DebugServer(MCPServer[AppContext]):
 def build_server(settings: Settings, *, gateway: Gateway | None = None) -> MCPServer[AppContext]:
     """The server. The lifespan owns the one ApiClient unless a gateway is passed in."""
     owner = Ownership(owner_key(settings))
-    tokens = PlanTokens(plan_key(owner.key))
+    # memory ledger: plans live as long as the memory of which were used; cluster ledger: on every replica
+    tokens = PlanTokens(plan_key(owner.key, process=b"" if settings.ledger == "cluster" else secrets.token_bytes(16)))
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppContext]) -> AsyncIterator[AppContext]:

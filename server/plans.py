@@ -70,9 +70,12 @@ NOTHING = "Nothing was changed"
 FRESH = "call again without plan_id for a fresh preview"
 
 
-def plan_key(owner_key: bytes) -> bytes:
-    """The plan-signing key: derived from the owner key with its own label (the raw key signs nothing else)."""
-    return hmac.new(owner_key, b"k8s-debug-mcp/v1/plan-ids", hashlib.sha256).digest()
+def plan_key(owner_key: bytes, *, process: bytes = b"") -> bytes:
+    """The plan-signing key: derived from the owner key with its own label (the raw key signs nothing else).
+
+    `process`: a random value of this process when used plans are remembered in its memory only: plans then
+    die with the process, as that memory does (a restarted server must not accept a plan it already used)."""
+    return hmac.new(owner_key, b"k8s-debug-mcp/v1/plan-ids" + process, hashlib.sha256).digest()
 
 
 def _b64(data: bytes) -> str:

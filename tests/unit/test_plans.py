@@ -73,6 +73,14 @@ def test_a_server_with_another_key_refuses_the_plan() -> None:
         tokens(key=plan_key(b"x" * 32)).check(plan_id, BINDING)
 
 
+def test_with_a_memory_ledger_a_restarted_server_refuses_plans_of_its_previous_life() -> None:
+    """The memory of used plans dies with the process; so must the plans (else a used exec plan could run again)."""
+    before = PlanTokens(plan_key(b"o" * 32, process=b"boot-1"), clock=Clock())
+    after = PlanTokens(plan_key(b"o" * 32, process=b"boot-2"), clock=Clock())
+    with pytest.raises(ToolError, match="not issued for this call"):
+        after.check(before.issue(BINDING, BODY), BINDING)
+
+
 def test_the_plan_key_is_derived_not_the_owner_key_itself() -> None:
     owner = b"o" * 32
     assert plan_key(owner) != owner
