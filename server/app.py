@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import hmac
 import importlib
 import os
 import secrets
@@ -11,9 +13,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from mcp.server import MCPServer
+from mcp.server.request_state import RequestStateSecurity
 from mcp.shared.exceptions import MCPError
 from mcp.types import INVALID_PARAMS
 
@@ -21,12 +24,14 @@ from k8s_debug_mcp import __version__
 from k8s_debug_mcp.server.audit import AuditLog, default_audit_path
 from k8s_debug_mcp.server.auth import auth_for
 from k8s_debug_mcp.server.catalog import exposed, workflow
-from k8s_debug_mcp.server.confirm import PlanStore
+from k8s_debug_mcp.server.confirm import Caller, Plans
+from k8s_debug_mcp.server.plans import ClusterLedger, Ledger, MemoryLedger, PlanTokens, plan_key
 from k8s_debug_mcp.server.prompts import register_prompts, register_resources
 from k8s_debug_mcp.server.registry import build_tools
 from k8s_debug_mcp.server.settings import Settings
 from k8s_debug_mcp.tools.deps import Deps, Gateway
 from k8s_debug_mcp.tools.gateway import KubeGateway
+from k8s_debug_mcp.tools.identity import Identity
 from k8s_debug_mcp.tools.ownership import MIN_KEY_BYTES, Ownership
 from k8s_debug_mcp.tools.policy import Policy
 from k8s_debug_mcp.tools.secrets import SecretValues
@@ -126,6 +131,7 @@ class Clusters:
     others: dict[str, Deps] = field(default_factory=dict)
 
     async def deps_for(self, base: Deps, context: str | None) -> Deps:
+        """The server's own dependencies for a context (callers get views of them: `AppContext.as_caller`)."""
         if context is None or context in (self.settings.context, await self.default.context_name()):
             return base
         self.settings.policy.check_context(context)
@@ -149,17 +155,23 @@ class AppContext:
     settings: Settings
     deps: Deps
     audit: AuditLog
-    plans: PlanStore = field(default_factory=PlanStore)
+    plans: Plans
     observe: Observer = field(default_factory=Observer)
     clusters: Clusters | None = None
 
-    async def deps_for(self, context: str | None) -> Deps:
-        """The dependencies for a call that names a kubeconfig context (or not)."""
+    async def deps_for(self, context: str | None, caller: Caller | None = None) -> Deps:
+        """The dependencies for a call that names a kubeconfig context (or not), as the caller sees them."""
         if self.clusters is None:
             if context is not None and context != await self.deps.gateway.context_name():
                 self.settings.policy.check_context(context)
-            return self.deps
-        return await self.clusters.deps_for(self.deps, context)
+            base = self.deps
+        else:
+            base = await self.clusters.deps_for(self.deps, context)
+        return as_caller(base, caller, team=self.settings.team)
+
+    def caller_deps(self, caller: Caller | None) -> Deps:
+        """The default context's dependencies as the caller sees them (no I/O)."""
+        return as_caller(self.deps, caller, team=self.settings.team)
 
     @property
     def policy(self) -> Policy:
@@ -168,6 +180,40 @@ class AppContext:
     @property
     def gateway(self) -> Gateway:
         return self.deps.gateway
+
+
+ANONYMOUS: Final = Identity(username="system:anonymous", groups=("system:unauthenticated",))
+
+
+def as_caller(deps: Deps, caller: Caller | None, *, team: bool = False) -> Deps:
+    """Team mode: the same gateway (same ApiClient) impersonating the reviewed caller, and Secret values for
+    masking read as that caller (cached per caller). A call without a reviewed caller in team mode (which the
+    SDK's authentication should make impossible) acts as system:anonymous, never as the server.
+    Otherwise the server's own dependencies."""
+    identity = caller.identity if caller is not None else None
+    if identity is None and not team:
+        return deps
+    identity = identity or ANONYMOUS
+    gateway = deps.gateway.impersonating(identity)
+    reader = caller.key if caller is not None and caller.identity is not None else "user:system:anonymous"
+    secrets = deps.secrets.as_reader(gateway, reader) if deps.secrets is not None else None
+    return replace(deps, gateway=gateway, secrets=secrets)
+
+
+def plan_ledger(settings: Settings, gateway: Gateway) -> Ledger:
+    """Where used plan ids are recorded: this process's memory, or ConfigMaps every replica sees."""
+    if settings.ledger == "memory":
+        return MemoryLedger()
+    if not isinstance(gateway, KubeGateway):
+        raise TypeError("the cluster plan ledger needs the Kubernetes gateway")
+    own = gateway.impersonating(None)  # the server's own identity, in its own namespace
+    return ClusterLedger(own, settings.plan_ledger_namespace or own.default_namespace)
+
+
+def request_state_key(owner: Ownership) -> bytes:
+    """Seals the 2026-era elicitation round trip (the SDK's requestState): every replica with the same owner key
+    accepts the state another one minted. Derived with its own label; the raw owner key seals nothing."""
+    return hmac.new(owner.key, b"k8s-debug-mcp/v1/request-state", hashlib.sha256).digest()
 
 
 class DebugServer(MCPServer[AppContext]):
@@ -196,6 +242,8 @@ class DebugServer(MCPServer[AppContext]):
 def build_server(settings: Settings, *, gateway: Gateway | None = None) -> MCPServer[AppContext]:
     """The server. The lifespan owns the one ApiClient unless a gateway is passed in."""
     owner = Ownership(owner_key(settings))
+    # memory ledger: plans live as long as the memory of which were used; cluster ledger: on every replica
+    tokens = PlanTokens(plan_key(owner.key, process=b"" if settings.ledger == "cluster" else secrets.token_bytes(16)))
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppContext]) -> AsyncIterator[AppContext]:
@@ -220,7 +268,8 @@ def build_server(settings: Settings, *, gateway: Gateway | None = None) -> MCPSe
         try:
             observe = PrometheusObserver() if settings.transport == "streamable-http" else Observer()
             clusters = Clusters(settings, audit, gw) if gateway is None else None
-            yield AppContext(settings=settings, deps=deps, audit=audit, observe=observe, clusters=clusters)
+            plans = Plans(tokens, plan_ledger(settings, gw))
+            yield AppContext(settings=settings, deps=deps, audit=audit, plans=plans, observe=observe, clusters=clusters)
         finally:
             if warm is not None:
                 warm.cancel()
@@ -240,6 +289,7 @@ def build_server(settings: Settings, *, gateway: Gateway | None = None) -> MCPSe
         tools=build_tools(exposed(settings.policy), per_call_context=bool(settings.policy.allowed_contexts)),
         auth=auth[0] if auth else None,
         token_verifier=auth[1] if auth else None,
+        request_state_security=RequestStateSecurity(keys=[request_state_key(owner)]),
     )
     register_prompts(server)
     register_resources(server)

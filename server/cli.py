@@ -61,6 +61,25 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--metrics-host", default=None, help="metrics bind address (default: --host)")
     p.add_argument("--http-token-file", default=None, help="file holding the bearer token HTTP clients must send")
     p.add_argument("--owner-key-file", default=None, help="file holding the key that proves what this server made")
+    t = p.add_argument_group("team mode (streamable HTTP: each caller acts as themselves)")
+    t.add_argument(
+        "--http-auth",
+        choices=["static", "tokenreview"],
+        default=None,
+        help="static: one shared token (default); tokenreview: callers' own Kubernetes tokens, impersonated",
+    )
+    t.add_argument("--token-audience", default=None, help="audience callers' tokens must carry (k8s-debug-mcp)")
+    t.add_argument("--public-url", default=None, help="the MCP URL as clients reach it (RFC 9728 resource)")
+    t.add_argument("--auth-issuer-url", default=None, help="authorization server named in the resource metadata")
+    t.add_argument(
+        "--http-stateless",
+        action="store_const",
+        const=True,
+        default=None,
+        help="no HTTP sessions: any replica answers any request",
+    )
+    t.add_argument("--plan-ledger", choices=["memory", "cluster"], default=None, help="where used plan ids are kept")
+    t.add_argument("--plan-ledger-namespace", default=None, help="namespace of the cluster plan ledger")
     g = p.add_argument_group("policy (also the [policy] table of --config)")
     g.add_argument("--read-only", action="store_const", const=True, default=None, help="expose only read tools")
     g.add_argument("--preview-only", action="store_const", const=True, default=None, help="writes only as dry runs")
@@ -106,6 +125,13 @@ def _flags(args: argparse.Namespace) -> dict[str, object]:
             "owner_key_file",
             "metrics_port",
             "metrics_host",
+            "http_auth",
+            "token_audience",
+            "public_url",
+            "auth_issuer_url",
+            "http_stateless",
+            "plan_ledger",
+            "plan_ledger_namespace",
         )
         if getattr(args, key) is not None
     }
@@ -168,6 +194,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         version=_version(),
         transport=settings.transport,
         read_only=settings.read_only,
+        http_auth=settings.http_auth if settings.transport == "streamable-http" else None,
+        plan_ledger=settings.ledger,
         context=settings.context,
         kubeconfig=settings.kubeconfig,
         policy=settings.policy.model_dump(mode="json"),

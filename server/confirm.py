@@ -6,22 +6,32 @@ Flow for a write tool call that is not a dry run, while the policy asks for conf
 2. A client without elicitation gets a normal result (ConfirmationNeeded): the preview, the exact
    change, the server's dry-run verdict, the kubectl equivalent and a plan id; the model shows it to
    the user and, on their yes, calls again with plan_id.
-3. A plan id works once, for ten minutes, for the same caller, tool and arguments, and
-   only while the change it previewed is still exactly the change that would be made.
+3. A plan id works once, for ten minutes, for the same caller, tool, arguments and target, and
+   only while the change it previewed is still exactly the change that would be made. It is a
+   signed token any replica can check; "once" is a claim in the plan ledger (server/plans.py).
 """
 
 from __future__ import annotations
 
-import secrets
-import time
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias
 
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
+from k8s_debug_mcp.server.plans import (
+    PLAN_TTL_S,
+    REPLICA,
+    Ledger,
+    LedgerRecord,
+    PlanBinding,
+    PlanTokens,
+    SignedPlan,
+    now_iso,
+)
+from k8s_debug_mcp.tools.identity import Identity
 from k8s_debug_mcp.tools.models import ConfirmationNeeded
 from k8s_debug_mcp.tools.preview import Preview, digest
 
@@ -30,9 +40,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Approval",
+    "Caller",
+    "Claim",
     "Ctx",
     "Gate",
-    "PlanStore",
+    "Plans",
     "args_digest",
     "caller_of",
     "confirmation_needed",
@@ -46,9 +58,6 @@ else:
     Ctx = Context  # the SDK finds the context parameter by this class at run time
 Arguments = dict[str, object]
 """Tool arguments as the client sent them."""
-
-PLAN_TTL_S: Final = 600.0
-MAX_PLANS: Final = 1000
 
 
 class Approval(BaseModel):
@@ -74,64 +83,89 @@ def supports_elicitation(ctx: Ctx) -> bool:
     return elicitation is not None and (elicitation.form is not None or elicitation.url is None)
 
 
-def caller_of(ctx: Ctx) -> str:
+CLAIM_USER: Final = "k8s_user"
+"""The AccessToken claim where the TokenReview verifier (server/auth.py) puts the reviewed user."""
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is calling, as the audit, the logs and plan ids name them."""
+
+    name: str
+    """"user:<username>" (TokenReview or another verifier's subject), "client:<id>" (the static token),
+    "local[:<client name>]" (stdio: the client's own word)."""
+    identity: Identity | None = None
+    """Team mode: the reviewed user every API request for this caller impersonates."""
+
+    @property
+    def key(self) -> str:
+        """What a plan binds: the name, and the uid when the TokenReview gave one (a user deleted and
+        re-created under the same name is another caller)."""
+        return f"{self.name}#{self.identity.uid}" if self.identity is not None and self.identity.uid else self.name
+
+
+def caller_of(ctx: Ctx) -> Caller:
     """Who is calling: the authenticated principal of an HTTP request (the SDK's auth context: the
-    token's subject or client id), else "local" plus the client's self-declared name (stdio)."""
+    reviewed Kubernetes user, the token's subject or client id), else "local" plus the client's
+    self-declared name (stdio)."""
     token = get_access_token()
     if token is not None:
-        return f"user:{token.subject}" if token.subject else f"client:{token.client_id}"
+        user = (token.claims or {}).get(CLAIM_USER)
+        if isinstance(user, dict):
+            identity = Identity.from_user_info(user)
+            return Caller(f"user:{identity.username}", identity)
+        return Caller(f"user:{token.subject}" if token.subject else f"client:{token.client_id}")
     try:
         info = ctx.request_context.session.client_params
         name = info.client_info.name if info is not None else None
     except (AttributeError, ValueError):
         name = None
-    return f"local:{name}" if name else "local"
+    return Caller(f"local:{name}" if name else "local")
 
 
 def args_digest(tool: str, arguments: Arguments) -> str:
     return digest({"tool": tool, "args": {k: v for k, v in arguments.items() if k not in ("plan_id", "dry_run")}})
 
 
-@dataclass
-class _Plan:
-    tool: str
-    args: str
-    body: str
-    caller: str
-    expires: float
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A plan redeemed by this call: its ledger record gets the call's outcome."""
+
+    plan: SignedPlan
+    record: LedgerRecord
 
 
 @dataclass
-class PlanStore:
-    """In-memory, per server process (a multi-replica HTTP deployment needs sticky sessions)."""
+class Plans:
+    """Plan ids: signed tokens any replica can check (server/plans.py), used once through the ledger."""
 
-    _plans: dict[str, _Plan] = field(default_factory=dict)
+    tokens: PlanTokens
+    ledger: Ledger
 
-    def issue(self, *, tool: str, args: str, preview: Preview, caller: str) -> str:
-        now = time.monotonic()
-        for key in [k for k, p in self._plans.items() if p.expires < now]:
-            del self._plans[key]
-        if len(self._plans) >= MAX_PLANS:
-            del self._plans[min(self._plans, key=lambda k: self._plans[k].expires)]
-        plan_id = "plan-" + secrets.token_urlsafe(12)
-        self._plans[plan_id] = _Plan(tool, args, preview.digest, caller, now + PLAN_TTL_S)
-        return plan_id
+    def issue(self, binding: PlanBinding, preview: Preview) -> str:
+        return self.tokens.issue(binding, preview.digest)
 
-    def redeem(self, plan_id: str, *, tool: str, args: str, preview: Preview | None, caller: str) -> None:
-        """Consume a plan or raise ToolError saying why it does not apply."""
-        plan = self._plans.pop(plan_id, None)
-        if plan is None or plan.expires < time.monotonic():
-            raise ToolError("Unknown or expired plan_id (plans work once, for 10 minutes). Nothing was changed.")
-        if plan.tool != tool or plan.caller != caller or plan.args != args:
-            raise ToolError(
-                "This plan_id was issued for a different call; use the same tool and arguments as the preview. "
-                "Nothing was changed."
-            )
-        if preview is None or preview.digest != plan.body:
-            raise ToolError(
-                "The cluster changed since the preview, so the change would differ from what was approved. "
-                "Nothing was changed; call again without plan_id for a fresh preview."
-            )
+    async def redeem(self, plan_id: str, binding: PlanBinding, fresh: Callable[[], Awaitable[Preview | None]]) -> Claim:
+        """Check the plan (signature, binding, expiry), that it was never used, that a fresh preview makes
+        exactly the approved change; then claim it. ToolError saying why not, with nothing changed."""
+        plan = self.tokens.check(plan_id, binding)
+        earlier = await self.ledger.lookup(plan)
+        if earlier is not None:
+            raise earlier.refusal()
+        preview = await fresh()
+        self.tokens.check_body(plan, preview.digest if preview is not None else None)
+        record = LedgerRecord(
+            caller=binding.caller.split("#", 1)[0],
+            tool=binding.tool,
+            target=binding.target,
+            claimed_at=now_iso(),
+            replica=REPLICA,
+        )
+        await self.ledger.claim(plan, record)
+        return Claim(plan, record)
+
+    async def settle(self, claim: Claim, outcome: str, applied: bool | None) -> None:
+        await self.ledger.settle(claim.plan, replace(claim.record, outcome=outcome, applied=applied))
 
 
 def confirmation_needed(preview: Preview, plan_id: str) -> ConfirmationNeeded:
@@ -145,5 +179,5 @@ def confirmation_needed(preview: Preview, plan_id: str) -> ConfirmationNeeded:
         change=change,
         server_dry_run=verdict if isinstance(verdict, str) else None,
         kubectl=kubectl if isinstance(kubectl, str) else None,
-        expires_in_s=int(PLAN_TTL_S),
+        expires_in_s=PLAN_TTL_S,
     )

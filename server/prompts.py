@@ -10,7 +10,7 @@ from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.types import TextContent
 
-from k8s_debug_mcp.server.confirm import Ctx
+from k8s_debug_mcp.server.confirm import Ctx, caller_of
 from k8s_debug_mcp.server.registry import present
 from k8s_debug_mcp.tools import pods, render
 from k8s_debug_mcp.tools.boundary import sanitize_text
@@ -82,16 +82,17 @@ def register_prompts(server: MCPServer[AppContext]) -> None:
 async def _resource_text(ctx: Ctx, run: Callable[[Deps], Awaitable[R]], render: Callable[[R, Fence], str]) -> str:
     """A read tool's answer as a resource: the same policy gate and output boundary as the tool."""
     app = ctx.request_context.lifespan_context
+    deps = app.caller_deps(caller_of(ctx))  # team mode: as the caller
     pods = touched_pods()
     try:
-        result = await run(app.deps)
+        result = await run(deps)
     except NotFound as exc:  # SEP-2164: a resource that does not exist is invalid params, not an internal error
-        masker = await masker_for(app.deps.secrets, pods)
+        masker = await masker_for(deps.secrets, pods)
         raise ResourceNotFoundError(sanitize_text(str(exc), masker)) from None
     except DebugError as exc:
-        masker = await masker_for(app.deps.secrets, pods)
+        masker = await masker_for(deps.secrets, pods)
         raise ResourceError(sanitize_text(str(exc), masker)) from None
-    presented = await present(result, render, await masker_for(app.deps.secrets, pods))
+    presented = await present(result, render, await masker_for(deps.secrets, pods))
     block = presented.content[0]
     return block.text if isinstance(block, TextContent) else ""
 

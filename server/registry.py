@@ -40,6 +40,8 @@ from k8s_debug_mcp.server.audit import AuditUnavailable, CallRecord
 from k8s_debug_mcp.server.confirm import (
     Approval,
     Arguments,
+    Caller,
+    Claim,
     Ctx,
     Gate,
     args_digest,
@@ -49,6 +51,7 @@ from k8s_debug_mcp.server.confirm import (
 )
 from k8s_debug_mcp.server.errors import describe_debug_error, describe_validation_error
 from k8s_debug_mcp.server.logs import get_logger
+from k8s_debug_mcp.server.plans import PlanBinding
 from k8s_debug_mcp.tools.access import Need, require
 from k8s_debug_mcp.tools.boundary import sanitize, sanitize_text
 from k8s_debug_mcp.tools.deps import Deps
@@ -203,8 +206,9 @@ def _app(ctx: Ctx) -> AppContext:
     return app
 
 
-async def _deps(app: AppContext, spec: AnySpec, req: Request, ctx: Ctx | None) -> Deps:
-    """The per-call dependencies: generated names seeded by the request, progress to this client."""
+async def _deps(app: AppContext, spec: AnySpec, req: Request, ctx: Ctx | None, who: Caller) -> Deps:
+    """The per-call dependencies: the caller's view of the cluster (team mode: impersonated), generated
+    names seeded by the request, progress to this client."""
     started = time.monotonic()
 
     async def progress(message: str) -> None:
@@ -214,7 +218,7 @@ async def _deps(app: AppContext, spec: AnySpec, req: Request, ctx: Ctx | None) -
             except Exception:
                 get_logger("k8s_debug_mcp.tool").debug("progress_failed", tool=spec.name)
 
-    return replace(await app.deps_for(req.context), name_seed=request_seed(req), progress=progress)
+    return replace(await app.deps_for(req.context, who), name_seed=request_seed(req), progress=progress)
 
 
 async def _with_namespace(req: Req, deps: Deps) -> Req:
@@ -259,12 +263,15 @@ def _resolver(spec: AnySpec) -> Callable[..., Awaitable[Elicit[Approval] | Gate]
         if spec.preview is None or not app.policy.confirm or req.is_dry_run or getattr(req, "plan_id", None):
             return Gate("skip")  # a plan id is redeemed (against a fresh preview) by the handler
         pods = touched_pods()
-        deps = app.deps
+        who = caller_of(ctx)
+        deps = app.caller_deps(who)
+        asking = CallRecord(id=uuid.uuid4().hex[:16], caller=who.name, tool=spec.name)
         try:
-            deps = await _deps(app, spec, req, ctx)
-            req = await _with_namespace(req, deps)
-            await _admit(spec, req, deps)
-            preview = await spec.preview(req, deps)
+            with app.audit.current(asking):  # the preview's dry-run request lines name the caller
+                deps = await _deps(app, spec, req, ctx, who)
+                req = await _with_namespace(req, deps)
+                await _admit(spec, req, deps)
+                preview = await spec.preview(req, deps)
         except DebugError as exc:
             masker = await masker_for(deps.secrets, pods)
             return Gate("failed", error=_error_text(describe_debug_error(exc), masker))  # never proceed unconfirmed
@@ -287,24 +294,29 @@ def _resolver(spec: AnySpec) -> Callable[..., Awaitable[Elicit[Approval] | Gate]
     return resolve
 
 
+def _binding(spec: AnySpec, req: Request, arguments: Arguments, who: Caller) -> PlanBinding:
+    namespace, pod = req.scope
+    return PlanBinding(
+        caller=who.key, tool=spec.name, args=args_digest(spec.name, arguments), target=f"{namespace or ''}/{pod or '*'}"
+    )
+
+
 async def _confirm(
-    spec: AnySpec, req: Request, deps: Deps, arguments: Arguments, approval: object, ctx: Ctx
-) -> ConfirmationNeeded | None:
-    """None when the change may go ahead; the question for the user when the client cannot ask;
-    ToolError when it was declined or cannot be confirmed."""
+    spec: AnySpec, req: Request, deps: Deps, arguments: Arguments, approval: object, ctx: Ctx, who: Caller
+) -> ConfirmationNeeded | Claim | None:
+    """None when the change may go ahead; a Claim when it goes ahead on a redeemed plan id; the question
+    for the user when the client cannot ask; ToolError when it was declined or cannot be confirmed."""
     app = _app(ctx)
-    if spec.preview is None or not app.policy.confirm or req.is_dry_run:
+    preview = spec.preview
+    if preview is None or not app.policy.confirm or req.is_dry_run:
         return None
     plan_id = getattr(req, "plan_id", None)
     if plan_id:
-        app.plans.redeem(
-            plan_id,
-            tool=spec.name,
-            args=args_digest(spec.name, arguments),
-            preview=await spec.preview(req, deps),
-            caller=caller_of(ctx),
-        )
-        return None
+
+        async def fresh() -> Preview | None:
+            return await preview(req, deps)
+
+        return await app.plans.redeem(plan_id, _binding(spec, req, arguments, who), fresh)
     if isinstance(approval, DeclinedElicitation | CancelledElicitation):
         app.observe.refusal("user_declined")
         raise ToolError("The user declined this change. Nothing was changed.")
@@ -318,13 +330,11 @@ async def _confirm(
         raise ToolError(value.error or "The change could not be previewed. Nothing was changed.")
     if isinstance(value, Gate) and value.kind == "noop":
         # Nothing would change when the resolver looked; make sure that still holds right now.
-        if await spec.preview(req, deps) is not None:
+        if await preview(req, deps) is not None:
             raise ToolError("The cluster changed while this call was prepared. Nothing was changed; call again.")
         return None
     if isinstance(value, Gate) and value.kind == "no_elicitation" and value.preview is not None:
-        plan = app.plans.issue(
-            tool=spec.name, args=args_digest(spec.name, arguments), preview=value.preview, caller=caller_of(ctx)
-        )
+        plan = app.plans.issue(_binding(spec, req, arguments, who), value.preview)
         return confirmation_needed(value.preview, plan)
     if not (isinstance(value, Gate) and value.kind == "skip"):
         raise ToolError("This change was not confirmed. Nothing was changed.")
@@ -342,10 +352,12 @@ def _handler(spec: AnySpec, input_schema: JsonDict) -> Callable[..., Awaitable[C
         started = time.perf_counter()
         app = _app(ctx)
         raw = _raw_arguments.get()
-        call = CallRecord(id=uuid.uuid4().hex[:16], caller=caller_of(ctx), tool=spec.name)
+        who = caller_of(ctx)
+        call = CallRecord(id=uuid.uuid4().hex[:16], caller=who.name, tool=spec.name)
         pods = touched_pods()
         outcome, error = "ok", None
         applied: bool | None = None
+        claim: Claim | None = None
         masker = Masker()
         try:
             try:
@@ -356,20 +368,22 @@ def _handler(spec: AnySpec, input_schema: JsonDict) -> Callable[..., Awaitable[C
                     await app.audit.intent(call, raw if raw is not None else arguments, dry_run=False)
                 raise ToolError(describe_validation_error(exc, tool=spec.name)) from None
             call.namespace, call.pod = req.scope
-            deps = app.deps
+            deps = app.caller_deps(who)
             try:
                 if mutating:
                     await app.audit.intent(call, req.model_dump(mode="json", exclude_none=True), dry_run=req.is_dry_run)
-                deps = await _deps(app, spec, req, ctx)
-                req = await _with_namespace(req, deps)
-                call.namespace = req.scope[0]
-                await _admit(spec, req, deps)
-                question = await _confirm(spec, req, deps, arguments, approval, ctx) if mutating else None
-                if question is not None:
-                    outcome = "confirmation_needed"
-                    masker = await masker_for(deps.secrets, pods)
-                    return await present(question, render_confirmation, masker)
-                with app.audit.current(call):
+                with app.audit.current(call):  # request lines (previews' dry runs too) name this call and caller
+                    deps = await _deps(app, spec, req, ctx, who)
+                    req = await _with_namespace(req, deps)
+                    call.namespace = req.scope[0]
+                    await _admit(spec, req, deps)
+                    question = await _confirm(spec, req, deps, arguments, approval, ctx, who) if mutating else None
+                    if isinstance(question, Claim):
+                        claim, question = question, None
+                    if question is not None:
+                        outcome = "confirmation_needed"
+                        masker = await masker_for(deps.secrets, pods)
+                        return await present(question, render_confirmation, masker)
                     result = await spec.run(req, deps)
             except DebugError as exc:
                 outcome, applied = exc.kind, exc.applied
@@ -398,12 +412,15 @@ def _handler(spec: AnySpec, input_schema: JsonDict) -> Callable[..., Awaitable[C
             log.info(
                 "tool_call",
                 tool=spec.name,
+                caller=who.name,
                 namespace=call.namespace,
                 pod=call.pod,
                 outcome=outcome,
                 duration_ms=duration,
             )
             app.observe.call(spec.name, outcome, duration / 1000)
+            if claim is not None:
+                await app.plans.settle(claim, outcome, applied)
             if mutating and call.intent_written:
                 await _audit_outcome(app, call, outcome, applied, error, masker)
 

@@ -29,6 +29,9 @@ __all__ = ["ENV_PREFIX", "LogLevel", "Settings", "Transport", "is_loopback", "lo
 ENV_PREFIX = "K8S_DEBUG_MCP_"
 Transport = Literal["stdio", "streamable-http"]
 LogLevel = Literal["debug", "info", "warning", "error"]
+HttpAuth = Literal["static", "tokenreview"]
+PlanLedger = Literal["memory", "cluster"]
+DEFAULT_AUDIENCE = "k8s-debug-mcp"
 
 _config_file: ContextVar[str | None] = ContextVar("k8s_debug_mcp_config_file", default=None)
 # Flat environment names of policy settings that differ from the field name.
@@ -111,6 +114,40 @@ class Settings(BaseSettings):
     http_idle_timeout: float = Field(75.0, gt=0, description="seconds an idle keep-alive connection stays open")
     http_max_connections: int = Field(500, ge=1, description="concurrent connections beyond which HTTP answers 503")
     http_token_file: str | None = Field(None, description="file holding the HTTP bearer token")
+    http_auth: HttpAuth = Field(
+        "static",
+        description="static: one shared bearer token (http_token), or none on loopback; tokenreview: each caller's "
+        "own Kubernetes token for the audience below, checked with a TokenReview, and every API request "
+        "impersonates that caller (team mode)",
+    )
+    token_audience: str = Field(
+        DEFAULT_AUDIENCE, min_length=1, description="tokenreview: the audience callers' tokens must be issued for"
+    )
+    token_cache_seconds: float = Field(
+        30.0, ge=0, le=300, description="tokenreview: how long a verdict is reused (never past the token's expiry)"
+    )
+    public_url: str | None = Field(
+        None,
+        description="the MCP endpoint's URL as clients reach it (RFC 9728 resource); default http://HOST:PORT/mcp",
+    )
+    auth_issuer_url: str | None = Field(
+        None,
+        description="tokenreview: the authorization server that issues callers' tokens, as advertised in the "
+        "protected-resource metadata (e.g. your OIDC issuer); default: the public URL's origin",
+    )
+    http_stateless: bool = Field(
+        False,
+        description="streamable HTTP without sessions: any replica answers any request; 2025-era clients "
+        "then confirm with plan ids (no elicitation back-channel)",
+    )
+    plan_ledger: PlanLedger | None = Field(
+        None,
+        description="where used plan ids are recorded: memory (one process) or cluster (ConfigMaps, shared by "
+        "replicas); default: cluster with tokenreview, else memory",
+    )
+    plan_ledger_namespace: str | None = Field(
+        None, description="namespace of the cluster plan ledger; default: the server's own (or its context's)"
+    )
     owner_key: SecretStr | None = Field(None, description="key proving what this server created (>= 32 bytes)")
     owner_key_file: str | None = Field(
         None, description="file holding the owner key (e.g. a mounted Secret); default a generated local file"
@@ -140,7 +177,16 @@ class Settings(BaseSettings):
             except OSError as exc:
                 raise ValueError(f"cannot read http_token_file {self.http_token_file}: {exc.strerror}") from None
             object.__setattr__(self, "http_token", SecretStr(token) if token else None)
-        if not is_loopback(self.host) and self.http_token is None:
+        for name in ("public_url", "auth_issuer_url"):
+            url = getattr(self, name)
+            if url is not None and not url.startswith(("http://", "https://")):
+                raise ValueError(f"{name} must be an http:// or https:// URL")
+        if self.http_auth == "tokenreview" and self.http_token is not None:
+            raise ValueError(
+                "http_auth=tokenreview checks each caller's own token: remove the static http_token "
+                "(K8S_DEBUG_MCP_HTTP_TOKEN / --http-token-file), or use http_auth=static"
+            )
+        if not is_loopback(self.host) and self.http_token is None and self.http_auth == "static":
             raise ValueError(
                 f"refusing to listen on {self.host!r} without authentication: set a bearer token "
                 "(K8S_DEBUG_MCP_HTTP_TOKEN or --http-token-file), or bind loopback only (127.0.0.1, ::1, localhost)"
@@ -150,6 +196,23 @@ class Settings(BaseSettings):
     @property
     def read_only(self) -> bool:
         return self.policy.read_only
+
+    @property
+    def team(self) -> bool:
+        """Team mode: callers authenticate with their own tokens and act as themselves."""
+        return self.http_auth == "tokenreview"
+
+    @property
+    def ledger(self) -> PlanLedger:
+        return self.plan_ledger or ("cluster" if self.team else "memory")
+
+    @property
+    def resource_url(self) -> str:
+        """The MCP endpoint as clients reach it: what RFC 9728 metadata names as the protected resource."""
+        if self.public_url:
+            return self.public_url
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}/mcp"
 
     @property
     def kube(self) -> KubeSettings:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import anyio
 import uvicorn
@@ -23,7 +24,14 @@ from k8s_debug_mcp.tools.gateway import KubeGateway
 if TYPE_CHECKING:
     from k8s_debug_mcp.server.app import AppContext
 
-__all__ = ["MAX_REQUEST_BODY", "CancelOnDisconnect", "SlowClientGuard", "http_app", "run_http"]
+__all__ = [
+    "MAX_REQUEST_BODY",
+    "CancelOnDisconnect",
+    "ResourceMetadataAtRoot",
+    "SlowClientGuard",
+    "http_app",
+    "run_http",
+]
 
 MAX_REQUEST_BODY = 1024 * 1024  # tool arguments are small; exec stdin is capped at 64 KiB
 
@@ -135,6 +143,25 @@ class CancelOnDisconnect:
             await self.app(sub, one_body, discard)
 
 
+class ResourceMetadataAtRoot:
+    """ASGI: RFC 9728 metadata also at `/.well-known/oauth-protected-resource` (no path suffix).
+
+    The SDK serves it where RFC 9728 puts it for the resource `https://host/mcp`:
+    `/.well-known/oauth-protected-resource/mcp`, and names that URL in `WWW-Authenticate`. Clients that
+    only know the server's origin look at the root; this answers them with the same document."""
+
+    ROOT = "/.well-known/oauth-protected-resource"
+
+    def __init__(self, app: ASGIApp, resource_url: str) -> None:
+        self.app = app
+        self.target = self.ROOT + (urlsplit(resource_url).path.rstrip("/") or "")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope.get("path") == self.ROOT and self.target != self.ROOT:
+            scope = {**scope, "path": self.target, "raw_path": self.target.encode()}
+        await self.app(scope, receive, send)
+
+
 def _request_id(body: bytes) -> object:
     """The id of a single JSON-RPC request in a POST body; None for notifications, responses, batches."""
     try:
@@ -149,8 +176,13 @@ def _request_id(body: bytes) -> object:
 def http_app(server: MCPServer[AppContext], settings: Settings, *, ready: Readiness | None = None) -> HealthEndpoints:
     """The MCP app (authenticated by the SDK when a token is set) behind unauthenticated /healthz and
     /readyz. Readiness: the API server answers a SelfSubjectReview with the server's own credentials."""
-    mcp_app: Starlette = server.streamable_http_app(host=settings.host, max_request_body_size=MAX_REQUEST_BODY)
-    app = SlowClientGuard(CancelOnDisconnect(mcp_app), read_timeout=settings.http_read_timeout)
+    mcp_app: Starlette = server.streamable_http_app(
+        host=settings.host, max_request_body_size=MAX_REQUEST_BODY, stateless_http=settings.http_stateless
+    )
+    inner: ASGIApp = CancelOnDisconnect(mcp_app)
+    if settings.team:
+        inner = ResourceMetadataAtRoot(inner, settings.resource_url)
+    app = SlowClientGuard(inner, read_timeout=settings.http_read_timeout)
     if ready is not None:
         return HealthEndpoints(app, ready=ready)
     probe = KubeGateway(settings.kube, policy=settings.policy)
@@ -158,7 +190,7 @@ def http_app(server: MCPServer[AppContext], settings: Settings, *, ready: Readin
 
 
 def run_http(server: MCPServer[AppContext], settings: Settings) -> None:
-    if not is_loopback(settings.host) and settings.http_token is None:  # Settings refuses this too
+    if not is_loopback(settings.host) and settings.http_token is None and not settings.team:  # Settings refuses too
         raise SystemExit("refusing a non-loopback bind without a bearer token")
     metrics = None
     if settings.metrics_port is not None:

@@ -9,6 +9,7 @@ tests (tests/mcp, tests/integration, tests/realnode) do that against the real AP
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from k8s_debug_mcp.tools.deps import Gateway, OutputSink
 from k8s_debug_mcp.tools.errors import Forbidden, NotFound
 from k8s_debug_mcp.tools.gateway import error_from_status
+from k8s_debug_mcp.tools.identity import Identity
 from k8s_debug_mcp.tools.kube import Json, JsonDict
 from k8s_debug_mcp.tools.secrets import note_pod
 
@@ -44,6 +46,8 @@ class FakeGateway:
     writes: list[str] = field(default_factory=list)
     namespace: str = "ns"
     """The namespace of the (fake) kubeconfig context."""
+    identity: Identity | None = None
+    """The caller this view acts for (`impersonating`); the views share every dict and list above."""
 
     @property
     def host(self) -> str:
@@ -51,6 +55,9 @@ class FakeGateway:
 
     async def default_namespace(self) -> str:
         return self.namespace
+
+    def impersonating(self, identity: Identity | None) -> FakeGateway:
+        return dataclasses.replace(self, identity=identity)
 
     async def context_name(self) -> str | None:
         return "fake"
@@ -139,6 +146,8 @@ class FakeGateway:
         return name not in self.denied, ""
 
     async def whoami(self) -> Json:
+        if self.identity is not None:
+            return {"username": self.identity.username, "groups": list(self.identity.groups)}
         return {"username": "fake-user", "groups": ["fakes"]}
 
     async def patch_ephemeral_containers(self, namespace: str, pod: str, body: JsonDict, *, dry_run: bool) -> Json:

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from k8s_debug_mcp.tools.debug_plan import random_suffix, seeded_suffix
+from k8s_debug_mcp.tools.identity import Identity
 from k8s_debug_mcp.tools.kube import Json, JsonDict, utc_now
 from k8s_debug_mcp.tools.ownership import Ownership
 from k8s_debug_mcp.tools.policy import Policy
@@ -34,6 +35,10 @@ class Gateway(Protocol):
 
     @property
     def host(self) -> str: ...
+
+    def impersonating(self, identity: Identity | None) -> Gateway:
+        """The same gateway acting for a caller (impersonation headers on every request); None: the server."""
+        ...
 
     async def default_namespace(self) -> str: ...
 

@@ -18,12 +18,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Final, cast
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 if TYPE_CHECKING:  # imported on first use: together they take most of a second to import
     import aiohttp
     from kubernetes_asyncio import client as k8s
     from kubernetes_asyncio.stream import WsApiClient
+    from multidict import CIMultiDict
 
 from k8s_debug_mcp.tools.errors import (
     ClusterUnavailable,
@@ -39,6 +40,7 @@ from k8s_debug_mcp.tools.errors import (
     StorageUnavailable,
     Unauthorized,
 )
+from k8s_debug_mcp.tools.identity import Identity
 from k8s_debug_mcp.tools.kube import JsonDict, obj
 from k8s_debug_mcp.tools.policy import Policy
 from k8s_debug_mcp.tools.redact import mask_text
@@ -103,6 +105,14 @@ def error_from_status(status: int, body: bytes, *, action: str) -> KubeApiError:
             hint="refresh the kubeconfig credentials (expired token or certificate?) and retry.",
         )
     if status == 403:
+        if "cannot impersonate" in api_message:
+            return Forbidden(
+                base,
+                status=status,
+                reason=reason,
+                hint="this server may not act as you (team mode): ask its admin to allow impersonating your user, "
+                "groups and token's extra fields (the chart's team.impersonate values).",
+            )
         return Forbidden(
             base,
             status=status,
@@ -185,53 +195,43 @@ def _unreachable(host: str, exc: BaseException, timeout_s: float) -> ClusterUnav
     return ConnectionLost(f"The connection to the Kubernetes API server at {host} broke: {detail}", hint=hint)
 
 
-class KubeGateway:
-    """One ApiClient for the process, created lazily on first use inside the event loop."""
+class _Connection:
+    """The ApiClient (and the websocket client for exec) of one kubeconfig context, created lazily inside
+    the event loop and shared by every view of the gateway (the server's own and each caller's)."""
 
-    def __init__(
-        self, settings: KubeSettings, *, policy: Policy | None = None, before_write: BeforeWrite | None = None
-    ) -> None:
-        self._settings = settings
-        self._policy = policy or Policy()
-        self._before_write = before_write
-        self._api: k8s.ApiClient | None = None
-        self._ws: WsApiClient | None = None
-        self._configuration: k8s.Configuration | None = None
-        self._host = "(not configured)"
-        self._timeout = settings.timeout_s
-        self._namespace = "default"
-        self._context: str | None = settings.context
-        self._lock = asyncio.Lock()
+    def __init__(self, settings: KubeSettings) -> None:
+        self.settings = settings
+        self.api: k8s.ApiClient | None = None
+        self.ws: WsApiClient | None = None
+        self.configuration: k8s.Configuration | None = None
+        self.host = "(not configured)"
+        self.namespace = "default"
+        self.context: str | None = settings.context
+        self.lock = asyncio.Lock()
 
-    @property
-    def host(self) -> str:
-        return self._host
+    async def client(self) -> k8s.ApiClient:
+        if self.api is not None:
+            return self.api
+        async with self.lock:
+            if self.api is None:
+                self.api = await self._connect()
+        return self.api
 
-    async def context_name(self) -> str | None:
-        """The kubeconfig context this gateway uses (None in-cluster)."""
-        await self._client()
-        return self._context
+    async def ws_client(self) -> WsApiClient:
+        await self.client()
+        if self.ws is None:
+            from kubernetes_asyncio.stream import WsApiClient
 
-    async def default_namespace(self) -> str:
-        """The namespace of the kubeconfig context (or the service account's), as kubectl uses it."""
-        await self._client()
-        return self._namespace
+            self.ws = WsApiClient(configuration=self.configuration)
+        return self.ws
 
     async def close(self) -> None:
-        if self._ws is not None:
-            await self._ws.close()
-            self._ws = None
-        if self._api is not None:
-            await self._api.close()
-            self._api = None
-
-    async def _client(self) -> k8s.ApiClient:
-        if self._api is not None:
-            return self._api
-        async with self._lock:
-            if self._api is None:
-                self._api = await self._connect()
-        return self._api
+        if self.ws is not None:
+            await self.ws.close()
+            self.ws = None
+        if self.api is not None:
+            await self.api.close()
+            self.api = None
 
     async def _connect(self) -> k8s.ApiClient:
         from kubernetes_asyncio import client as k8s
@@ -239,14 +239,14 @@ class KubeGateway:
         from kubernetes_asyncio.config.config_exception import ConfigException
 
         configuration = k8s.Configuration()
-        s = self._settings
+        s = self.settings
         where = "the in-cluster service account" if s.in_cluster else (s.kubeconfig or _kubeconfig_paths())
         if not s.in_cluster:
             _require_kubeconfig_file(s.kubeconfig)
         try:
             if s.in_cluster:
                 k8s_config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
-                self._namespace = _in_cluster_namespace()
+                self.namespace = _in_cluster_namespace()
             else:
                 loader = await k8s_config.load_kube_config(
                     config_file=s.kubeconfig,
@@ -255,8 +255,8 @@ class KubeGateway:
                     persist_config=False,
                 )
                 current = obj(getattr(loader, "current_context", None))
-                self._context = str(current.get("name") or "") or None
-                self._namespace = str(obj(current.get("context")).get("namespace") or "default")
+                self.context = str(current.get("name") or "") or None
+                self.namespace = str(obj(current.get("context")).get("namespace") or "default")
             api = k8s.ApiClient(configuration=configuration)  # builds the TLS context: a bad CA fails here
         except ssl.SSLError as exc:
             ca = getattr(configuration, "ssl_ca_cert", None) or "(inline certificate-authority-data)"
@@ -270,9 +270,79 @@ class KubeGateway:
                 f"No usable Kubernetes credentials in {where}: {one_line(str(exc) or type(exc).__name__, 500)}",
                 hint=_NO_CLUSTER_HINT,
             ) from None
-        self._host = str(configuration.host)
-        self._configuration = configuration
+        self.host = str(configuration.host)
+        self.configuration = configuration
         return api
+
+
+class KubeGateway:
+    """One ApiClient per kubeconfig context, created lazily on first use inside the event loop.
+
+    `impersonating(identity)` returns a view of the same gateway (same ApiClient, policy and audit
+    hook) whose every request carries the caller's impersonation headers; the server's own view
+    sends none.
+    """
+
+    def __init__(
+        self,
+        settings: KubeSettings,
+        *,
+        policy: Policy | None = None,
+        before_write: BeforeWrite | None = None,
+        _connection: _Connection | None = None,
+        _identity: Identity | None = None,
+    ) -> None:
+        self._settings = settings
+        self._policy = policy or Policy()
+        self._before_write = before_write
+        self._conn = _connection if _connection is not None else _Connection(settings)
+        self._identity = _identity
+        self._timeout = settings.timeout_s
+
+    def impersonating(self, identity: Identity | None) -> KubeGateway:
+        """This gateway acting for `identity` (None: the server's own identity); no new ApiClient."""
+        return KubeGateway(
+            self._settings,
+            policy=self._policy,
+            before_write=self._before_write,
+            _connection=self._conn,
+            _identity=identity,
+        )
+
+    @property
+    def identity(self) -> Identity | None:
+        """The caller this view impersonates; None for the server's own identity."""
+        return self._identity
+
+    @property
+    def host(self) -> str:
+        return self._conn.host
+
+    async def context_name(self) -> str | None:
+        """The kubeconfig context this gateway uses (None in-cluster)."""
+        await self._conn.client()
+        return self._conn.context
+
+    async def default_namespace(self) -> str:
+        """The namespace of the kubeconfig context (or the service account's), as kubectl uses it."""
+        await self._conn.client()
+        return self._conn.namespace
+
+    async def close(self) -> None:
+        await self._conn.close()
+
+    async def _headers(self, api: k8s.ApiClient, base: dict[str, str]) -> CIMultiDict[str]:
+        """Request headers: the client's defaults and credentials (refreshed as the ApiClient does it),
+        then the caller's impersonation headers (repeated for each group and extra value)."""
+        from multidict import CIMultiDict
+
+        flat: dict[str, str] = {**api.default_headers, **base}
+        await api.update_params_for_auth(flat, [], ["BearerToken"])
+        headers: CIMultiDict[str] = CIMultiDict(flat)
+        if self._identity is not None:
+            for name, value in self._identity.headers():
+                headers.add(name, value)
+        return headers
 
     # -- the one checkpoint every request goes through ------------------------------
 
@@ -292,19 +362,22 @@ class KubeGateway:
         content_type: str = "application/json",
         request_timeout: float | aiohttp.ClientTimeout | None = None,
     ) -> aiohttp.ClientResponse:
-        """One request by path through the ApiClient (its auth, TLS and credential refresh); the raw response.
+        """One request by path through the ApiClient's session (its auth, TLS and credential refresh) with
+        the caller's impersonation headers; the raw response.
 
-        No generated API class and no model deserialisation: we send and read plain JSON.
+        No generated API class and no model deserialisation: we send and read plain JSON. (The generated
+        `call_api` flattens headers into a dict, which cannot repeat Impersonate-Group.)
         """
-        api = await self._client()
+        api = await self._conn.client()
         params = [(k, _query_value(v)) for k, v in (query or {}).items() if v is not None]
-        response: aiohttp.ClientResponse = await api.call_api(
-            path,
+        headers = await self._headers(api, {"Accept": "application/json", "Content-Type": content_type})
+        rest: Any = api.rest_client  # typed for dict headers; a CIMultiDict is what aiohttp takes too
+        response: aiohttp.ClientResponse = await rest.request(
             method,
+            f"{api.configuration.host}{path}",
             query_params=params,
-            header_params={"Accept": "application/json", "Content-Type": content_type},
+            headers=headers,
             body=body,
-            auth_settings=["BearerToken"],
             _preload_content=False,
             _request_timeout=self._timeout if request_timeout is None else request_timeout,
         )
@@ -356,7 +429,7 @@ class KubeGateway:
             reason, status = getattr(exc, "reason", ""), getattr(exc, "status", 0)
             raise KubeApiError(f"{action} failed: {one_line(str(reason), 200)}", status=int(status or 0)) from None
         except (_http().ClientError, ssl.SSLError, OSError, TimeoutError) as exc:
-            raise _unreachable(self._host, exc, self._timeout) from None
+            raise _unreachable(self._conn.host, exc, self._timeout) from None
 
     # -- reads ---------------------------------------------------------------------
 
@@ -494,6 +567,50 @@ class KubeGateway:
         )
         return cast(Json, (review.get("status") or {}).get("userInfo") or {})
 
+    async def review_token(self, token: str, audiences: list[str]) -> Json:
+        """A TokenReview of a caller's bearer token for these audiences: its `status` (authenticated, user,
+        audiences, error). The token travels only in this request's body and is never logged or kept."""
+        body = {
+            "apiVersion": "authentication.k8s.io/v1",
+            "kind": "TokenReview",
+            "spec": {"token": token, "audiences": audiences},
+        }
+        review = await self._request(
+            "review a caller's token", "POST", "/apis/authentication.k8s.io/v1/tokenreviews", body=body
+        )
+        return dict(obj(review.get("status")))
+
+    # -- the plan ledger: ConfigMaps in the server's own namespace (server/plans.py) -----------
+
+    async def create_config_map(self, namespace: str, body: Json) -> Json:
+        """Create a ConfigMap; Conflict (409 AlreadyExists) when the name is taken."""
+        name = obj(body.get("metadata")).get("name")
+        return await self._request(
+            f"create configmap {namespace}/{name}",
+            "POST",
+            f"/api/v1/namespaces/{_seg(namespace)}/configmaps",
+            body=body,
+        )
+
+    async def patch_config_map(self, namespace: str, name: str, patch: Json) -> Json:
+        """A JSON merge patch of a ConfigMap (a `metadata.resourceVersion` in it is a precondition)."""
+        return await self._request(
+            f"update configmap {namespace}/{name}",
+            "PATCH",
+            f"/api/v1/namespaces/{_seg(namespace)}/configmaps/{_seg(name)}",
+            body=patch,
+            content_type="application/merge-patch+json",
+        )
+
+    async def delete_config_map(self, namespace: str, name: str, *, uid: str) -> Json:
+        options: JsonDict = {"preconditions": {"uid": uid}}
+        return await self._request(
+            f"delete configmap {namespace}/{name}",
+            "DELETE",
+            f"/api/v1/namespaces/{_seg(namespace)}/configmaps/{_seg(name)}",
+            body=options,
+        )
+
     # -- ephemeral containers ---------------------------------------------------------
 
     async def patch_ephemeral_containers(self, namespace: str, pod: str, body: Json, *, dry_run: bool) -> Json:
@@ -550,7 +667,7 @@ class KubeGateway:
         except DebugError:
             raise
         except (_http().ClientError, ssl.SSLError, OSError, TimeoutError) as exc:
-            raise _unreachable(self._host, exc, self._timeout) from None
+            raise _unreachable(self._conn.host, exc, self._timeout) from None
 
     # -- pods: create and delete (copies) ---------------------------------------------
 
@@ -606,30 +723,24 @@ class KubeGateway:
         """
         action = f"exec in {namespace}/{pod} container {container}"
         await self._guard_write(action, {"container": container, "command": argv}, dry_run=False)
-        await self._client()
-        if self._ws is None:
-            from kubernetes_asyncio.stream import WsApiClient
+        from kubernetes_asyncio.stream.ws_client import get_websocket_url
 
-            self._ws = WsApiClient(configuration=self._configuration)
-        # The generated annotations describe the plain HTTP call; through WsApiClient with
-        # _preload_content=False it takes an argv list and returns a websocket context.
-        from kubernetes_asyncio import client as k8s
-
-        core: Any = k8s.CoreV1Api(self._ws)
+        ws_client = await self._conn.ws_client()
+        # v5 can close stdin (EOF) without closing the connection; v4 is the fallback.
+        headers = await self._headers(ws_client, {"sec-websocket-protocol": f"{WS_V5},{WS_V4}"})
+        query = [("command", arg) for arg in argv] + [
+            ("container", container),
+            ("stdin", _query_value(stdin is not None)),
+            ("stdout", "true"),
+            ("stderr", "true"),
+            ("tty", "false"),
+        ]
+        url = get_websocket_url(
+            f"{ws_client.configuration.host}/api/v1/namespaces/{_seg(namespace)}/pods/{_seg(pod)}/exec?"
+            + urlencode(query)
+        )
         try:
-            ctx = await core.connect_get_namespaced_pod_exec(
-                pod,
-                namespace,
-                command=argv,
-                container=container,
-                stdin=stdin is not None,
-                stdout=True,
-                stderr=True,
-                tty=False,
-                _preload_content=False,
-                # v5 can close stdin (EOF) without closing the connection; v4 is the fallback.
-                _headers={"sec-websocket-protocol": f"{WS_V5},{WS_V4}"},
-            )
+            ctx = ws_client.rest_client.pool_manager.ws_connect(url, headers=headers, heartbeat=ws_client.heartbeat)
             async with ctx as ws:
                 if stdin is not None:
                     try:
@@ -660,7 +771,7 @@ class KubeGateway:
         except DebugError:
             raise
         except (_http().ClientError, ssl.SSLError, OSError) as exc:
-            raise _unreachable(self._host, exc, self._timeout) from None
+            raise _unreachable(self._conn.host, exc, self._timeout) from None
 
 
 # Namespaced kinds we read by path (plain GETs parsed as JSON; no generated models).

@@ -446,7 +446,7 @@ class AddDebugContainerRequest(Request):
     reuse: bool = Field(True, description="Return a running identical one.")
     dry_run: bool = Field(False, description="Patch + server verdict; no change.")
     timeout_seconds: int = Field(60, ge=5, le=600)
-    plan_id: str | None = Field(None, max_length=64)
+    plan_id: str | None = Field(None, max_length=100)
 
 
 class AddDebugContainerResult(Result):
@@ -482,7 +482,7 @@ class ExecRequest(Request):
     timeout_seconds: int = Field(30, ge=1, le=300)
     max_output_bytes: int = Field(16_384, ge=256, le=262_144)
     stdin: str | None = Field(None, max_length=65_536)
-    plan_id: str | None = Field(None, max_length=64)
+    plan_id: str | None = Field(None, max_length=100)
 
 
 class ExecResult(Result):
@@ -600,7 +600,7 @@ class CopyPodRequest(Request):
     ttl_seconds: int = Field(3600, ge=60, le=86_400, description="Sleeper and expiry.")
     dry_run: bool = False
     timeout_seconds: int = Field(90, ge=5, le=600)
-    plan_id: str | None = Field(None, max_length=64)
+    plan_id: str | None = Field(None, max_length=100)
 
     @property
     def opts(self) -> CopyOptions:
@@ -630,7 +630,7 @@ class CleanupRequest(Request):
     )
     expired_only: bool = False
     dry_run: bool = False
-    plan_id: str | None = Field(None, max_length=64)
+    plan_id: str | None = Field(None, max_length=100)
 
 
 class CleanupResult(Result):
@@ -656,7 +656,7 @@ class DebugNodeRequest(Request):
     ttl_seconds: int = Field(3600, ge=60, le=86_400)
     dry_run: bool = False
     timeout_seconds: int = Field(90, ge=5, le=600)
-    plan_id: str | None = Field(None, max_length=64)
+    plan_id: str | None = Field(None, max_length=100)
 
     @property
     def opts(self) -> NodeOptions:

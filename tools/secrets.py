@@ -111,30 +111,51 @@ def _values(secret: Json) -> list[str]:
 
 
 class SecretValues:
-    """Reads referenced Secrets through the gateway, caches them briefly, builds maskers."""
+    """Reads referenced Secrets through the gateway, caches them briefly, builds maskers.
 
-    def __init__(self, gateway: Gateway, *, ttl_s: float = CACHE_TTL_S) -> None:
+    In team mode each caller reads with their own identity (`as_reader`): a caller who may not get a
+    Secret never has it read on their behalf, and values one caller could read are never used to mask
+    another caller's output (the cache is keyed by reader). Without the values, shapes still apply.
+    """
+
+    def __init__(
+        self,
+        gateway: Gateway,
+        *,
+        ttl_s: float = CACHE_TTL_S,
+        reader: str = "",
+        _cache: dict[tuple[str, str, str], tuple[float, tuple[str, ...]]] | None = None,
+        _lock: asyncio.Lock | None = None,
+    ) -> None:
         self._gateway = gateway
         self._ttl = ttl_s
-        self._cache: dict[tuple[str, str], tuple[float, tuple[str, ...]]] = {}
-        self._lock = asyncio.Lock()
+        self._reader = reader
+        self._cache = _cache if _cache is not None else {}
+        self._lock = _lock if _lock is not None else asyncio.Lock()
 
     def __repr__(self) -> str:
         return f"SecretValues(cached={len(self._cache)})"
 
+    def as_reader(self, gateway: Gateway, reader: str) -> SecretValues:
+        """The same cache, reading through `gateway` (a caller's impersonating view), keyed by `reader`."""
+        return SecretValues(gateway, ttl_s=self._ttl, reader=reader, _cache=self._cache, _lock=self._lock)
+
     async def _read(self, namespace: str, name: str) -> tuple[str, ...]:
         now = time.monotonic()
-        hit = self._cache.get((namespace, name))
+        key = (self._reader, namespace, name)
+        hit = self._cache.get(key)
         if hit is not None and hit[0] > now:
             return hit[1]
         try:
             values = tuple(_values(await self._gateway.get_secret(namespace, name)))
         except DebugError:
             values = ()  # forbidden, missing or unreachable: shapes still apply
-        self._cache[(namespace, name)] = (now + self._ttl, values)
+        self._cache[key] = (now + self._ttl, values)
         if len(self._cache) > 512:
-            for key in [k for k, (exp, _) in self._cache.items() if exp <= now]:
-                del self._cache[key]
+            for stale in [k for k, (exp, _) in self._cache.items() if exp <= now]:
+                del self._cache[stale]
+            if len(self._cache) > 4 * 512:  # many readers at once: start over rather than grow
+                self._cache.clear()
         return values
 
     async def masker(self, pods: list[Json]) -> Masker:

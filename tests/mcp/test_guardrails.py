@@ -85,7 +85,7 @@ async def test_without_elicitation_a_plan_id_confirms_exactly_once(
 
         other = await client.call_tool("add_debug_container", {**args, "target": "sidecar", "plan_id": plan_id})
         assert other.is_error
-        assert "issued for a different call" in text(other)
+        assert "not issued for this call" in text(other)
 
         first = await client.call_tool("add_debug_container", args)
         plan_id = data(first)["plan_id"]
@@ -94,9 +94,10 @@ async def test_without_elicitation_a_plan_id_confirms_exactly_once(
         name = data(applied)["container"]
         assert name in question["summary"]  # the preview named the container that was added
 
-        again = await client.call_tool("add_debug_container", {**args, "reuse": False, "plan_id": plan_id})
+        again = await client.call_tool("add_debug_container", {**args, "plan_id": plan_id})
         assert again.is_error
-        assert "Unknown or expired plan_id" in text(again)
+        assert "already used" in text(again)
+        assert "Nothing was changed now" in text(again)
     assert ephemeral(kube, seeded.namespace, seeded.slim_pod) == [name]
 
 

@@ -110,7 +110,7 @@ def test_cluster_scope_makes_one_cluster_role_named_after_the_release_namespace(
 def test_an_unknown_preset_or_scope_fails_the_render(helm: str) -> None:
     bad = template(helm, "--set", "rbac.preset=admin", check=False)
     assert bad.returncode != 0
-    assert "rbac.preset must be read-only or debugger" in bad.stderr
+    assert "rbac.preset must be read-only, debugger or team" in bad.stderr
     assert "rbac.scope must be namespace or cluster" in template(helm, "--set", "rbac.scope=x", check=False).stderr
 
 
@@ -232,3 +232,89 @@ def test_playground_values_are_host_network_and_loopback_only_when_asked_for(hel
     assert pod["nodeSelector"] == {"type": "real"}
     default_env = {e["name"] for e in container(render(helm)).get("env") or []}
     assert default_env == {"K8S_DEBUG_MCP_OWNER_KEY_FILE"}  # no playground override by default
+
+
+SA_EXTRAS = [
+    f"userextras/authentication.kubernetes.io/{key}"
+    for key in ("credential-id", "node-name", "node-uid", "pod-name", "pod-uid")
+]
+
+
+def test_team_preset_grants_only_token_reviews_impersonation_and_the_plan_ledger(helm: str) -> None:
+    docs = render(helm, "--set", "rbac.preset=team")
+    kinds = sorted(d["kind"] for d in docs)
+    assert kinds.count("ClusterRoleBinding") == 2
+    delegator = next(d for d in docs if d["kind"] == "ClusterRoleBinding" and "auth-delegator" in d["metadata"]["name"])
+    assert delegator["roleRef"]["name"] == "system:auth-delegator"  # create tokenreviews (and subjectaccessreviews)
+    assert delegator["subjects"] == [{"kind": "ServiceAccount", "name": "mcp-k8s-debug-mcp", "namespace": "tools"}]
+    impersonate = one(docs, "ClusterRole")
+    assert impersonate["metadata"]["name"] == "tools-mcp-k8s-debug-mcp-impersonate"
+    assert impersonate["rules"] == [
+        {"apiGroups": [""], "resources": ["users"], "verbs": ["impersonate"]},
+        {"apiGroups": [""], "resources": ["groups"], "verbs": ["impersonate"]},
+        {"apiGroups": [""], "resources": ["serviceaccounts"], "verbs": ["impersonate"]},
+        {"apiGroups": ["authentication.k8s.io"], "resources": ["uids"], "verbs": ["impersonate"]},
+        {"apiGroups": ["authentication.k8s.io"], "resources": SA_EXTRAS, "verbs": ["impersonate"]},
+    ]
+    ledger = one(docs, "Role")  # nothing on pods: every pod operation is the caller's
+    assert ledger["metadata"]["namespace"] == "tools"
+    assert ledger["rules"] == [
+        {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["create", "get", "list", "patch", "delete"]}
+    ]
+    args = container(docs)["args"]
+    assert {
+        "--http-auth=tokenreview",
+        "--token-audience=k8s-debug-mcp",
+        "--public-url=http://mcp-k8s-debug-mcp.tools.svc:8000/mcp",
+        "--http-stateless",
+        "--plan-ledger=cluster",
+        "--plan-ledger-namespace=tools",
+    } <= set(args)
+    assert not [a for a in args if a.startswith(("--http-token-file", "--allow-namespaces"))]
+    assert [d["metadata"]["name"] for d in docs if d["kind"] == "Secret"] == ["mcp-k8s-debug-mcp-owner-key"]
+    volumes = {v["name"] for v in one(docs, "Deployment")["spec"]["template"]["spec"]["volumes"]}
+    assert "token" not in volumes
+
+
+def test_team_preset_can_limit_whom_the_server_impersonates(helm: str) -> None:
+    docs = render(
+        helm,
+        "--set",
+        "rbac.preset=team",
+        "--set",
+        "team.impersonate.users={alice@example.com}",
+        "--set",
+        "team.impersonate.groups={oncall,system:serviceaccounts}",
+        "--set",
+        "team.impersonate.serviceAccounts={ci-bot}",
+        "--set",
+        "team.impersonate.extraKeys={example.com/team}",
+        "--set",
+        "team.audience=mcp.example.com",
+        "--set",
+        "team.publicUrl=https://mcp.example.com/mcp",
+    )
+    rules = {tuple(r["resources"]): r.get("resourceNames") for r in one(docs, "ClusterRole")["rules"]}
+    assert rules == {
+        ("users",): ["alice@example.com"],
+        ("groups",): ["oncall", "system:serviceaccounts"],
+        ("serviceaccounts",): ["ci-bot"],
+        ("uids",): None,
+        ("userextras/example.com/team",): None,
+    }
+    args = container(docs)["args"]
+    assert "--token-audience=mcp.example.com" in args
+    assert "--public-url=https://mcp.example.com/mcp" in args
+
+
+def test_more_than_one_replica_shares_plans_through_the_cluster(helm: str) -> None:
+    one_replica = container(render(helm, "--set", "rbac.preset=debugger"))["args"]
+    assert not [a for a in one_replica if a.startswith(("--plan-ledger", "--http-stateless"))]
+    docs = render(helm, "--set", "rbac.preset=debugger", "--set", "replicaCount=2")
+    assert one(docs, "Deployment")["spec"]["replicas"] == 2
+    args = container(docs)["args"]
+    assert {"--http-stateless", "--plan-ledger=cluster", "--plan-ledger-namespace=tools"} <= set(args)
+    assert "--http-token-file=/var/run/secrets/k8s-debug-mcp/token" in args  # still the shared token
+    roles = {d["metadata"]["name"]: d["rules"] for d in docs if d["kind"] == "Role"}
+    assert roles["mcp-k8s-debug-mcp"] == DEBUGGER_RULES
+    assert roles["mcp-k8s-debug-mcp-plan-ledger"][0]["resources"] == ["configmaps"]

@@ -42,6 +42,19 @@ def test_forbidden_names_the_verb_and_resource_from_the_status_message() -> None
     assert "RBAC" in str(err)
 
 
+def test_a_refused_impersonation_says_the_server_may_not_act_as_the_caller() -> None:
+    body = status(
+        403,
+        "Forbidden",
+        'users "alice" is forbidden: User "system:serviceaccount:tools:mcp" cannot impersonate resource "users" '
+        'in API group "" at the cluster scope',
+    )
+    err = error_from_status(403, body, action="list pods in namespace x")
+    assert isinstance(err, Forbidden)
+    assert "may not act as you" in str(err)
+    assert "team.impersonate" in str(err)
+
+
 def test_404_naming_the_pod_is_not_found() -> None:
     err = error_from_status(
         404, status(404, "NotFound", 'pods "nope" not found', name="nope", kind="pods"), action="get pod ns/nope"

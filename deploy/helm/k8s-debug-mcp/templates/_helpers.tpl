@@ -61,8 +61,8 @@ workloads that own pods, a namespace's Pod Security labels). debugger: plus what
 tools call (ephemeral debug containers, exec, pod copies and their cleanup).
 */}}
 {{- define "k8s-debug-mcp.rules" -}}
-{{- if not (has .Values.rbac.preset (list "read-only" "debugger")) }}
-{{- fail (printf "rbac.preset must be read-only or debugger, not %q" .Values.rbac.preset) }}
+{{- if not (has .Values.rbac.preset (list "read-only" "debugger" "team")) }}
+{{- fail (printf "rbac.preset must be read-only, debugger or team, not %q" .Values.rbac.preset) }}
 {{- end }}
 - apiGroups: [""]
   resources: ["pods", "pods/log", "events"]
@@ -90,4 +90,18 @@ tools call (ephemeral debug containers, exec, pod copies and their cleanup).
 {{- with .Values.rbac.extraRules }}
 {{ toYaml . }}
 {{- end }}
+{{- end }}
+
+{{/* Team mode: callers' own tokens, impersonated (rbac.preset=team). */}}
+{{- define "k8s-debug-mcp.team" -}}
+{{- if eq .Values.rbac.preset "team" }}true{{ end }}
+{{- end }}
+
+{{/* Several servers (replicas, or team mode): used plan ids in ConfigMaps, stateless HTTP. */}}
+{{- define "k8s-debug-mcp.shared" -}}
+{{- if or (include "k8s-debug-mcp.team" .) (gt (int .Values.replicaCount) 1) }}true{{ end }}
+{{- end }}
+
+{{- define "k8s-debug-mcp.publicUrl" -}}
+{{- .Values.team.publicUrl | default (printf "http://%s.%s.svc:%v/mcp" (include "k8s-debug-mcp.fullname" .) .Release.Namespace .Values.service.port) }}
 {{- end }}
