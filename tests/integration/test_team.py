@@ -458,7 +458,10 @@ async def test_exec_confirmed_by_plan_runs_once_even_when_replayed(team: Team, s
     ns, debugger = team.namespace, team.tokens["debugger"]
     added = await call(team.a.url, debugger, "add_debug_container", {"namespace": ns, "pod": seeded.slim_pod})
     plan = data(added)["plan_id"]
-    await call(team.b.url, debugger, "add_debug_container", {"namespace": ns, "pod": seeded.slim_pod, "plan_id": plan})
+    confirmed = await call(
+        team.b.url, debugger, "add_debug_container", {"namespace": ns, "pod": seeded.slim_pod, "plan_id": plan}
+    )
+    assert data(confirmed)["state"] == "running", text(confirmed)
     args = {"namespace": ns, "pod": seeded.slim_pod, "command": ["sh", "-c", "echo ran"]}
     question = await call(team.b.url, debugger, "exec", args)
     plan_id = data(question)["plan_id"]

@@ -94,9 +94,9 @@ async def test_a_write_is_audited_on_the_declared_volume_while_the_root_stays_re
     assert result.is_error
     text = result.content[0].text  # type: ignore[union-attr]
     assert "audit" not in text.lower(), text  # the failure is the missing cluster, not the audit log
-    (line,) = (audit_dir / "audit.jsonl").read_text().splitlines()
-    entry = json.loads(line)
-    assert (entry["tool"], entry["namespace"], entry["outcome"]) == ("cleanup", "default", "ClusterUnavailable")
+    intent, outcome = (json.loads(line) for line in (audit_dir / "audit.jsonl").read_text().splitlines())
+    assert (intent["phase"], intent["tool"], intent["namespace"]) == ("intent", "cleanup", "default")
+    assert (outcome["phase"], outcome["tool"], outcome["outcome"]) == ("outcome", "cleanup", "ClusterUnavailable")
     assert (audit_dir / "audit.jsonl").stat().st_uid == 10001
 
 
