@@ -4,7 +4,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import find, given, settings
+from hypothesis import strategies as st
 
+from k8s_debug_mcp.tools import podview
 from k8s_debug_mcp.tools.kube import Pod, format_age, parse_time
 from k8s_debug_mcp.tools.podview import summarize_pod
 
@@ -217,3 +220,90 @@ def test_parse_time_accepts_api_timestamps_and_rejects_junk() -> None:
     assert parse_time("2026-11-27T12:00:00.123456Z") is not None
     assert parse_time("yesterday") is None
     assert parse_time(None) is None
+
+
+_STATES = st.one_of(
+    st.just({"running": {"startedAt": ts(timedelta(minutes=30))}}),
+    st.builds(
+        lambda r: {"waiting": {"reason": r}} if r else {"waiting": {}},
+        st.sampled_from(
+            [
+                "",
+                "ContainerCreating",
+                "PodInitializing",
+                "CrashLoopBackOff",
+                "ImagePullBackOff",
+                "CreateContainerConfigError",
+            ]
+        ),
+    ),
+    st.builds(
+        lambda code, reason: {"terminated": {"exitCode": code, **({"reason": reason} if reason else {})}},
+        st.sampled_from([0, 1, 137]),
+        st.sampled_from(["", "Completed", "Error", "OOMKilled"]),
+    ),
+    st.just({}),
+)
+
+
+@st.composite
+def _container_status(draw: st.DrawFn, name: str) -> dict[str, Any]:
+    status: dict[str, Any] = {
+        "name": name,
+        "ready": draw(st.booleans()),
+        "started": draw(st.booleans()),
+        "restartCount": draw(st.integers(0, 3)),
+        "state": draw(_STATES),
+    }
+    if draw(st.booleans()):
+        status["lastState"] = {
+            "terminated": {
+                "exitCode": 1,
+                "finishedAt": ts(draw(st.sampled_from([timedelta(minutes=5), timedelta(hours=3)]))),
+            }
+        }
+    return status
+
+
+@st.composite
+def _pods(draw: st.DrawFn) -> dict[str, Any]:
+    names = draw(st.lists(st.sampled_from(["app", "side", "web"]), min_size=1, max_size=3, unique=True))
+    inits = draw(st.lists(st.sampled_from(["init", "mesh"]), max_size=2, unique=True))
+    init_specs = [{"name": n, **({"restartPolicy": "Always"} if draw(st.booleans()) else {})} for n in inits]
+    conditions = [
+        {"type": kind, "status": draw(st.sampled_from(["True", "False"]))}
+        for kind in ("PodScheduled", "Initialized", "Ready")
+        if draw(st.booleans())
+    ]
+    return pod(
+        phase=draw(st.sampled_from(["Running", "Pending", "Running", "Failed", "Succeeded", "Unknown"])),
+        containers=[{"name": n} for n in names],
+        statuses=[draw(_container_status(n)) for n in names if draw(st.integers(0, 5))],
+        init=init_specs,
+        init_statuses=[draw(_container_status(n)) for n in inits],
+        conditions=conditions,
+        created=draw(st.sampled_from([timedelta(seconds=10), timedelta(hours=2)])),
+    )
+
+
+@settings(max_examples=600, deadline=None)
+@given(_pods())
+def test_the_healthy_pod_shortcut_agrees_with_reading_every_container(raw: dict[str, Any]) -> None:
+    """summarize_pod decides a plainly Running, all-ready pod without reading its containers again;
+    on every pod where it does, the full reading must give the same verdict."""
+    s = summarize_pod(raw, NOW)
+    if podview._plainly_running(str(raw["status"]["phase"]), s.status, s.ready, s.total):
+        detail = podview._problem_in_detail(raw, "Running", s.status, s.ready, s.total, s.last_restart, NOW)
+        assert s.problem == detail, (s, detail)
+
+
+def test_the_shortcut_is_taken_by_generated_pods() -> None:
+    """The property above is not vacuous: its generator makes plainly running pods too."""
+    found = find(
+        _pods(),
+        lambda p: (
+            podview._plainly_running(p["status"]["phase"], (s := summarize_pod(p, NOW)).status, s.ready, s.total)
+            and s.total > 1
+        ),
+    )
+    assert summarize_pod(found, NOW).status == "Running"
