@@ -3,7 +3,8 @@
 
 - pod_status: GET the pod + LIST its events;
 - pod_logs: GET the pod + GET its log (tail);
-- exec `true` in a debugger (SSAR + websocket), for reference (no raw twin: kubectl exec is a process).
+- exec `true` in a debugger (SSAR + websocket), for reference (no raw twin: kubectl exec is a process);
+- ping: the stdio round trip alone (JSON-RPC in and out, no tool), the floor under every call.
 The tool side is our server as a client runs it (bench.common.StdioServer: a subprocess over stdio):
 validation, policy, the output boundary, the text and structured rendering, the pipe, all of it.
 """
@@ -60,4 +61,6 @@ async def measure(kubeconfig: str, namespace: str, pod: str, n: int) -> dict[str
         await client.call("add_debug_container", {"namespace": namespace, "pod": pod, "target": "app"})
         exec_true = checked(client, "exec", {"namespace": namespace, "pod": pod, "command": ["true"]})
         out["exec true (debugger)"] = {"tool": summary([await timed(exec_true) for _ in range(n)])}
+        # The transport's floor: a request the server answers without any work of its own.
+        out["ping"] = {"tool": summary([await timed(lambda: client.request("ping", {})) for _ in range(n)])}
     return out

@@ -151,6 +151,7 @@ def report(r: dict[str, Any]) -> str:
             f"| {name} | {c[name]['raw']['median_ms']} ms | {c[name]['tool']['median_ms']} ms | {c[name]['ratio']}x |"
         )
     lines.append(f"| exec `true` (debugger) | - | {c['exec true (debugger)']['tool']['median_ms']} ms | - |")
+    lines.append(f"| ping (the stdio round trip alone) | - | {c['ping']['tool']['median_ms']} ms | - |")
     sc = r["scale"]
     lines += [
         "",
@@ -173,6 +174,9 @@ def report(r: dict[str, Any]) -> str:
 
 def main() -> None:
     configure_logging("warning")
+    # The servers and bare imports run as `python -m` from here: without this, the checkout's
+    # k8s_debug_mcp/ directory (package-dir stubs) would shadow the runtime venv's installed package.
+    os.environ["PYTHONSAFEPATH"] = "1"
     kubeconfig = cluster_up()
     python = runtime_python()
     namespace = f"bench-{uuid.uuid4().hex[:6]}"

@@ -216,10 +216,18 @@ def _run_stdio(server: MCPServer[AppContext]) -> None:
     """A client that vanishes (its end of stdout closed) ends the session quietly: one log line, exit 0."""
     import os
 
+    import anyio
+
     from k8s_debug_mcp.server.logs import get_logger
+    from k8s_debug_mcp.server.pipes import serve_stdio
+
+    async def serve() -> None:
+        lowlevel = server._lowlevel_server  # the SDK's run_stdio_async, with our transport
+        async with serve_stdio() as (read, write):
+            await lowlevel.run(read, write, lowlevel.create_initialization_options())  # type: ignore[arg-type]
 
     try:
-        server.run()
+        anyio.run(serve)
     except* (BrokenPipeError, ConnectionResetError):
         get_logger().info("client_gone", detail="stdout closed by the client; work in flight was cancelled")
         # the interpreter flushes stdout on exit: point it at /dev/null so that flush cannot fail too
