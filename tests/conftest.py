@@ -84,6 +84,23 @@ class Kube:
     def get(self, namespace: str, *what: str) -> Any:
         return json.loads(self.run("get", "-n", namespace, *what, "-o", "json"))
 
+    def grant(self, namespace: str, name: str, rules: list[dict[str, Any]], subject: dict[str, str]) -> None:
+        """A Role `name` with these rules, bound to the subject."""
+        rbac = "rbac.authorization.k8s.io"
+        self.apply(
+            namespace,
+            [
+                {"apiVersion": f"{rbac}/v1", "kind": "Role", "metadata": {"name": name}, "rules": rules},
+                {
+                    "apiVersion": f"{rbac}/v1",
+                    "kind": "RoleBinding",
+                    "metadata": {"name": name},
+                    "roleRef": {"apiGroup": rbac, "kind": "Role", "name": name},
+                    "subjects": [subject],
+                },
+            ],
+        )
+
     def wait_until(self, what: str, predicate: Callable[[], bool], timeout: float = WAIT_S) -> None:
         """Poll a cheap condition with a deadline (the API offers no watch for 'this predicate')."""
         deadline = time.monotonic() + timeout

@@ -137,27 +137,11 @@ def summarize_pod(pod: Json, now: datetime) -> PodSummary:
     )
 
 
-def _problem(
-    pod: Json,
-    phase: str,
-    reason: str,
-    ready: int,
-    total: int,
-    last_restart: datetime | None,
-    now: datetime,
-) -> str | None:
-    """Why a pod deserves attention, or None. Order: most specific first."""
-    if _plainly_running(phase, reason, ready, total):
-        # The common healthy pod, decided without reading its containers again: STATUS stays
-        # "Running" only when no container is waiting with a reason or terminated and no init
-        # container is unfinished (summarize_pod's loops), and all are ready, so only a recent
-        # restart can still be news (tests/unit/test_podview.py checks this against the full reading).
-        return _recent_restart(last_restart, now)
-    return _problem_in_detail(pod, phase, reason, ready, total, last_restart, now)
-
-
-def _plainly_running(phase: str, reason: str, ready: int, total: int) -> bool:
-    return phase == "Running" and reason == "Running" and ready == total
+def _plainly_running(pod: Json, phase: str, reason: str, ready: int, total: int) -> bool:
+    if not (phase == "Running" and reason == "Running" and ready == total):
+        return False
+    scheduled = Pod(pod).condition("PodScheduled")  # False on a running pod is odd, but the full reading says so
+    return scheduled is None or scheduled.get("status") != "False"
 
 
 def _recent_restart(last_restart: datetime | None, now: datetime) -> str | None:
@@ -166,7 +150,7 @@ def _recent_restart(last_restart: datetime | None, now: datetime) -> str | None:
     return None
 
 
-def _problem_in_detail(
+def _problem(
     pod: Json,
     phase: str,
     reason: str,
@@ -174,7 +158,16 @@ def _problem_in_detail(
     total: int,
     last_restart: datetime | None,
     now: datetime,
+    *,
+    shortcut: bool = True,
 ) -> str | None:
+    """Why a pod deserves attention, or None. Order: most specific first."""
+    if shortcut and _plainly_running(pod, phase, reason, ready, total):
+        # The common healthy pod, decided without reading its containers again: STATUS stays
+        # "Running" only when no container is waiting with a reason or terminated and no init
+        # container is unfinished (summarize_pod's loops), and all are ready, so only a recent
+        # restart can still be news (tests/unit/test_podview.py checks this against the full reading).
+        return _recent_restart(last_restart, now)
     if phase == "Succeeded":
         return None
     if phase == "Failed":

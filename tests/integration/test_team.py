@@ -38,7 +38,7 @@ from k8s_debug_mcp.tools.gateway import KubeGateway, KubeSettings
 from k8s_debug_mcp.tools.identity import Identity
 from tests.conftest import Kube, Seeded
 from tests.mcp.test_transports import serving_http
-from tests.mcp.util import data, text
+from tests.mcp.util import data, post_initialize, text
 
 pytestmark = [pytest.mark.anyio, pytest.mark.cluster]
 
@@ -99,22 +99,6 @@ class Team:
         return f"system:serviceaccount:{self.namespace}:{who}"
 
 
-def role(kube: Kube, namespace: str, name: str, rules: list[dict[str, Any]], subject: dict[str, str]) -> None:
-    kube.apply(
-        namespace,
-        [
-            {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": {"name": name}, "rules": rules},
-            {
-                "apiVersion": "rbac.authorization.k8s.io/v1",
-                "kind": "RoleBinding",
-                "metadata": {"name": name},
-                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
-                "subjects": [subject],
-            },
-        ],
-    )
-
-
 def sa_kubeconfig(kube: Kube, namespace: str, sa: str, path: Path) -> str:
     """A kubeconfig for a ServiceAccount's token (the API server's default audience), context namespace = its own."""
     admin = json.loads(kube.run("config", "view", "--raw", "--minify", "--flatten", "-o", "json"))
@@ -159,8 +143,7 @@ def team(kube: Kube, seeded: Seeded, tmp_path: Path) -> Iterator[Team]:
                 },
             ],
         )
-        role(
-            kube,
+        kube.grant(
             server_ns,
             "plan-ledger",
             SERVER_LEDGER_RULES,
@@ -168,7 +151,7 @@ def team(kube: Kube, seeded: Seeded, tmp_path: Path) -> Iterator[Team]:
         )
         for who, rules in (("viewer", READ), ("debugger", DEBUG), ("debugger2", DEBUG)):
             kube.run("create", "serviceaccount", who, "-n", ns)
-            role(kube, ns, who, rules, {"kind": "ServiceAccount", "name": who, "namespace": ns})
+            kube.grant(ns, who, rules, {"kind": "ServiceAccount", "name": who, "namespace": ns})
         tokens = {
             who: kube.run("create", "token", who, "-n", ns, "--audience", AUDIENCE, "--duration", "1h").strip()
             for who in ("viewer", "debugger", "debugger2")
@@ -218,21 +201,7 @@ async def call(url: str, token: str, tool: str, args: dict[str, Any], *, mode: s
 
 
 def http(url: str, token: str | None = None) -> tuple[int, dict[str, str], str]:
-    headers = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
-    if token is not None:
-        headers["Authorization"] = f"Bearer {token}"
-    body = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}},
-    }
-    req = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(req, timeout=15) as resp:
-            return int(resp.status), dict(resp.headers), resp.read().decode()
-    except urllib.error.HTTPError as exc:
-        return int(exc.code), dict(exc.headers), exc.read().decode()
+    return post_initialize(url, token)
 
 
 def get_json(url: str) -> Any:

@@ -21,7 +21,7 @@ import pytest
 from mcp import Client
 
 from tests.conftest import Seeded
-from tests.mcp.util import INITIALIZED, initialize
+from tests.mcp.util import INITIALIZED, initialize, post_initialize
 
 pytestmark = pytest.mark.cluster
 
@@ -163,21 +163,7 @@ def test_http_refuses_a_foreign_host_header_dns_rebinding(http_server: str) -> N
 
 
 def post(url: str, token: str | None) -> int:
-    headers = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
-    if token is not None:
-        headers["Authorization"] = f"Bearer {token}"
-    body = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}},
-    }
-    req = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            return int(resp.status)
-    except urllib.error.HTTPError as exc:
-        return int(exc.code)
+    return post_initialize(url, token, timeout=10)[0]
 
 
 def test_with_a_token_configured_http_requires_it(kubeconfig: str, tmp_path: Path) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import urllib.error
+import urllib.request
 from typing import Any
 
 from mcp.types import CallToolResult, TextContent
@@ -30,3 +33,17 @@ def initialize(client: str = "raw", version: str = "2025-11-25") -> dict[str, An
 
 
 INITIALIZED: dict[str, Any] = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+
+
+def post_initialize(url: str, token: str | None = None, *, timeout: float = 15) -> tuple[int, dict[str, str], str]:
+    """POST an `initialize` to a streamable-HTTP endpoint (with a bearer token if given):
+    the status, headers and body, errors included."""
+    headers = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    req = urllib.request.Request(url, data=json.dumps(initialize("t")).encode(), headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return int(resp.status), dict(resp.headers), resp.read().decode()
+    except urllib.error.HTTPError as exc:
+        return int(exc.code), dict(exc.headers), exc.read().decode()

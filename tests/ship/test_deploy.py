@@ -131,42 +131,35 @@ def pod_diagnostics(kube: Kube, namespace: str) -> str:
     )
 
 
+def install_chart(
+    helm: str, kube: Kube, name: str, namespace: str, image: str, port: int, metrics_port: int, *values: str
+) -> None:
+    """helm install --wait of the chart with the playground values, our image and host ports, plus `values`
+    (each a --set); a failure carries the namespace's pods, events and server log."""
+    repository, tag = image.rsplit(":", 1)
+    sets = [
+        f"image.repository={repository}",
+        f"image.tag={tag}",
+        f"apiServerOverride.port={api_server_port(kube.kubeconfig)}",
+        f"server.port={port}",
+        f"metrics.port={metrics_port}",
+        *values,
+    ]
+    args = [arg for value in sets for arg in ("--set", value)]
+    try:
+        helm_run(helm, kube, "install", name, str(CHART), "--namespace", namespace, "--values",
+                 str(PLAYGROUND_VALUES), *args, "--wait", "--timeout", INSTALL_TIMEOUT)  # fmt: skip
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{pod_diagnostics(kube, namespace)}") from None
+
+
 @pytest.fixture
 def release(helm: str, kube: Kube, seeded: Seeded, node_image: str) -> Iterator[Release]:
     """The chart installed (read-only preset) in the seeded namespace, ready."""
     namespace = seeded.namespace
     port, metrics_port = free_port(), free_port()  # the pod shares the host's network: no clashes
-    repository, tag = node_image.rsplit(":", 1)
     started = time.monotonic()
-    try:
-        helm_run(
-            helm,
-            kube,
-            "install",
-            RELEASE,
-            str(CHART),
-            "--namespace",
-            namespace,
-            "--values",
-            str(PLAYGROUND_VALUES),
-            "--set",
-            f"image.repository={repository}",
-            "--set",
-            f"image.tag={tag}",
-            "--set",
-            f"apiServerOverride.port={api_server_port(kube.kubeconfig)}",
-            "--set",
-            f"server.port={port}",
-            "--set",
-            f"metrics.port={metrics_port}",
-            "--set",
-            "rbac.preset=read-only",
-            "--wait",
-            "--timeout",
-            INSTALL_TIMEOUT,
-        )
-    except AssertionError as exc:
-        raise AssertionError(f"{exc}\n{pod_diagnostics(kube, namespace)}") from None
+    install_chart(helm, kube, RELEASE, namespace, node_image, port, metrics_port, "rbac.preset=read-only")
     REPORT.append(f"helm install --wait (read-only preset) ready in {time.monotonic() - started:.1f}s")
     secret = kube.get(namespace, "secret", f"{RELEASE}-k8s-debug-mcp-token")
     token = base64.b64decode(secret["data"]["token"]).decode()
@@ -275,19 +268,7 @@ CALLER_DEBUG = [
 def caller(kube: Kube, namespace: str, name: str, rules: list[dict[str, Any]]) -> str:
     """A ServiceAccount with a Role of these rules; a token for the server's audience."""
     kube.run("create", "serviceaccount", name, "-n", namespace)
-    kube.apply(
-        namespace,
-        [
-            {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": {"name": name}, "rules": rules},
-            {
-                "apiVersion": "rbac.authorization.k8s.io/v1",
-                "kind": "RoleBinding",
-                "metadata": {"name": name},
-                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
-                "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": namespace}],
-            },
-        ],
-    )
+    kube.grant(namespace, name, rules, {"kind": "ServiceAccount", "name": name, "namespace": namespace})
     return kube.run("create", "token", name, "-n", namespace, "--audience", AUDIENCE, "--duration", "1h").strip()
 
 
@@ -295,46 +276,17 @@ def caller(kube: Kube, namespace: str, name: str, rules: list[dict[str, Any]]) -
 def team_releases(helm: str, kube: Kube, namespace: str, image: str) -> Iterator[list[Release]]:
     """The chart installed twice with the team preset (one replica each), the second using the first's owner-key
     Secret: two servers that share exactly what a Deployment's replicas share (the cluster, the key)."""
-    repository, tag = image.rsplit(":", 1)
     names = ["team-a", "team-b"]
     releases: list[Release] = []
     try:
         for name in names:
             port, metrics_port = free_port(), free_port()
-            extra = ["--set", f"ownerKey.existingSecret={names[0]}-k8s-debug-mcp-owner-key"] if releases else []
+            extra = [f"ownerKey.existingSecret={names[0]}-k8s-debug-mcp-owner-key"] if releases else []
             started = time.monotonic()
-            try:
-                helm_run(
-                    helm,
-                    kube,
-                    "install",
-                    name,
-                    str(CHART),
-                    "--namespace",
-                    namespace,
-                    "--values",
-                    str(PLAYGROUND_VALUES),
-                    "--set",
-                    f"image.repository={repository}",
-                    "--set",
-                    f"image.tag={tag}",
-                    "--set",
-                    f"apiServerOverride.port={api_server_port(kube.kubeconfig)}",
-                    "--set",
-                    f"server.port={port}",
-                    "--set",
-                    f"metrics.port={metrics_port}",
-                    "--set",
-                    "rbac.preset=team",
-                    "--set",
-                    f"team.publicUrl=http://127.0.0.1:{port}/mcp",
-                    *extra,
-                    "--wait",
-                    "--timeout",
-                    INSTALL_TIMEOUT,
-                )
-            except AssertionError as exc:
-                raise AssertionError(f"{exc}\n{pod_diagnostics(kube, namespace)}") from None
+            install_chart(
+                helm, kube, name, namespace, image, port, metrics_port,
+                "rbac.preset=team", f"team.publicUrl=http://127.0.0.1:{port}/mcp", *extra,
+            )  # fmt: skip
             REPORT.append(f"helm install --wait ({name}, team preset) ready in {time.monotonic() - started:.1f}s")
             base = f"http://127.0.0.1:{port}"
             releases.append(Release(namespace, f"{base}/mcp", "", base, f"http://127.0.0.1:{metrics_port}/metrics"))

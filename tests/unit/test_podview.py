@@ -286,14 +286,14 @@ def _pods(draw: st.DrawFn) -> dict[str, Any]:
     )
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=2000, deadline=None)
 @given(_pods())
 def test_the_healthy_pod_shortcut_agrees_with_reading_every_container(raw: dict[str, Any]) -> None:
     """summarize_pod decides a plainly Running, all-ready pod without reading its containers again;
     on every pod where it does, the full reading must give the same verdict."""
     s = summarize_pod(raw, NOW)
-    if podview._plainly_running(str(raw["status"]["phase"]), s.status, s.ready, s.total):
-        detail = podview._problem_in_detail(raw, "Running", s.status, s.ready, s.total, s.last_restart, NOW)
+    if podview._plainly_running(raw, str(raw["status"]["phase"]), s.status, s.ready, s.total):
+        detail = podview._problem(raw, "Running", s.status, s.ready, s.total, s.last_restart, NOW, shortcut=False)
         assert s.problem == detail, (s, detail)
 
 
@@ -302,7 +302,7 @@ def test_the_shortcut_is_taken_by_generated_pods() -> None:
     found = find(
         _pods(),
         lambda p: (
-            podview._plainly_running(p["status"]["phase"], (s := summarize_pod(p, NOW)).status, s.ready, s.total)
+            podview._plainly_running(p, p["status"]["phase"], (s := summarize_pod(p, NOW)).status, s.ready, s.total)
             and s.total > 1
         ),
     )
