@@ -14,7 +14,7 @@ from k8s_debug_mcp.tools.access import Need, require
 from k8s_debug_mcp.tools.copy_plan import CopyPlan, copy_name, plan_pod_copy
 from k8s_debug_mcp.tools.debug_plan import timeless
 from k8s_debug_mcp.tools.deps import Deps
-from k8s_debug_mcp.tools.errors import DebugError, NotFound, StartFailed, WaitTimeout
+from k8s_debug_mcp.tools.errors import DebugError, NotFound, StartFailed
 from k8s_debug_mcp.tools.images import image_warnings
 from k8s_debug_mcp.tools.kube import (
     ANN_EXPIRES,
@@ -35,7 +35,7 @@ from k8s_debug_mcp.tools.kube import (
 from k8s_debug_mcp.tools.models import CleanupRequest, CleanupResult, CopyPodRequest, CopyPodResult
 from k8s_debug_mcp.tools.ownership import Ownership
 from k8s_debug_mcp.tools.preview import Preview
-from k8s_debug_mcp.tools.waiting import create_our_pod, create_verdict, wait_for_pod
+from k8s_debug_mcp.tools.waiting import create_our_pod, create_verdict, wait_for_our_pod
 
 __all__ = [
     "CLEANUP_NEEDS",
@@ -221,16 +221,9 @@ async def copy_pod(req: CopyPodRequest, deps: Deps) -> CopyPodResult:
     if req.opts.replace:
         await _delete_source(req, source, deps, warnings)
     await deps.progress("waiting for the copy to run")
-    try:
-        phase = await wait_for_pod(
-            gateway, req.namespace, plan.name, created, timeout_s=req.timeout_seconds, decide=_running_or_failing
-        )
-    except TimeoutError:
-        raise WaitTimeout(
-            f"Copy {plan.name} was created but is not running after {req.timeout_seconds}s.",
-            hint=f"check pod_status {plan.name}; delete it with cleanup if it is stuck.",
-            applied=True,
-        ) from None
+    phase = await wait_for_our_pod(
+        gateway, req.namespace, created, what="Copy", timeout_s=req.timeout_seconds, decide=_running_or_failing
+    )
     current = Pod(await gateway.get_pod(req.namespace, plan.name))
     return _result(req, plan, phase=phase, warnings=warnings, node=current.node)
 

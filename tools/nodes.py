@@ -20,14 +20,13 @@ from k8s_debug_mcp.tools.errors import (
     InvalidTarget,
     NotFound,
     StartFailed,
-    WaitTimeout,
 )
 from k8s_debug_mcp.tools.images import warnings_for
 from k8s_debug_mcp.tools.kube import Json, Pod, obj, objs
 from k8s_debug_mcp.tools.models import DebugNodeRequest, DebugNodeResult
 from k8s_debug_mcp.tools.node_plan import HOST_MOUNT, NodePlan, plan_node_debugger
 from k8s_debug_mcp.tools.preview import Preview
-from k8s_debug_mcp.tools.waiting import create_our_pod, create_verdict, wait_for_pod
+from k8s_debug_mcp.tools.waiting import create_our_pod, create_verdict, wait_for_our_pod
 
 __all__ = ["NEEDS", "debug_node", "host_access", "preview_debug_node"]
 
@@ -167,14 +166,7 @@ async def debug_node(req: DebugNodeRequest, deps: Deps) -> DebugNodeResult:
         warnings.append("the connection broke after the API server created the pod; confirmed by re-reading it")
     await deps.progress("waiting for the node debugger to run")
     decide = _started(plan.name, str(plan.container["name"]))
-    try:
-        phase = await wait_for_pod(
-            gateway, req.namespace, plan.name, created, timeout_s=req.timeout_seconds, decide=decide
-        )
-    except TimeoutError:
-        raise WaitTimeout(
-            f"Node debugger {plan.name} was created but is not running after {req.timeout_seconds}s.",
-            hint=f"check pod_status {plan.name}; delete it with cleanup if it is stuck.",
-            applied=True,
-        ) from None
+    phase = await wait_for_our_pod(
+        gateway, req.namespace, created, what="Node debugger", timeout_s=req.timeout_seconds, decide=decide
+    )
     return _result(plan, phase=phase, warnings=warnings)

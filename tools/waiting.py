@@ -15,6 +15,7 @@ from k8s_debug_mcp.tools.errors import (
     KubeApiError,
     NotFound,
     OutcomeUnknown,
+    WaitTimeout,
 )
 from k8s_debug_mcp.tools.kube import Json, JsonDict, Pod
 
@@ -122,3 +123,18 @@ async def create_our_pod(deps: Deps, namespace: str, name: str, manifest: JsonDi
         lambda: gateway.create_pod(namespace, manifest, dry_run=False),
         applied,
     )
+
+
+async def wait_for_our_pod(
+    gateway: Gateway, namespace: str, created: Json, *, what: str, timeout_s: int, decide: Callable[[Json], str | None]
+) -> str:
+    """Wait for a pod this server just created (a copy, a node debugger) to run; `what` names it in the error."""
+    name = Pod(created).name
+    try:
+        return await wait_for_pod(gateway, namespace, name, created, timeout_s=timeout_s, decide=decide)
+    except TimeoutError:
+        raise WaitTimeout(
+            f"{what} {name} was created but is not running after {timeout_s}s.",
+            hint=f"check pod_status {name}; delete it with cleanup if it is stuck.",
+            applied=True,
+        ) from None
