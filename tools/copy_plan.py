@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Final
 
-from k8s_debug_mcp.tools.debug_plan import merge_container, random_suffix
+from k8s_debug_mcp.tools.debug_plan import merge_container, random_suffix, session_flags
 from k8s_debug_mcp.tools.errors import InvalidRequest, InvalidTarget
 from k8s_debug_mcp.tools.kube import (
     ANN_CREATED,
@@ -379,12 +379,7 @@ def kubectl_copy_command(req: CopyPodRequest, *, source: str, name: str, dbg: De
         pull = dbg.container.get("imagePullPolicy") if (dbg.image is not None or opts.image_pull_policy) else None
         if pull:
             argv.append(f"--image-pull-policy={pull}")
-        if opts.stdin:
-            argv += ["-i", "--attach=false"]  # kubectl would attach; this server never does
-        if opts.tty:
-            argv.append("-t")
-        env = req.env or {}
-        argv += [f"--env={k}={env[k]}" for k in sorted(env)]
+        argv += session_flags(stdin=opts.stdin, tty=opts.tty, env=req.env)
         if opts.custom:
             custom = "--custom=<(echo " + shlex.quote(json.dumps(opts.custom, separators=(",", ":"))) + ")"
         command, args = dbg.container.get("command"), opts.args

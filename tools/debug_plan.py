@@ -377,6 +377,15 @@ def reusable(pod: Pod, key: str, now: datetime, owner: Ownership, name: str | No
     return None
 
 
+def session_flags(*, stdin: bool, tty: bool, env: Mapping[str, str] | None) -> list[str]:
+    """kubectl debug's -i/-t/--env flags, as this server applies them (it never attaches)."""
+    flags = ["-i", "--attach=false"] if stdin else []  # kubectl would attach; this server never does
+    if tty:
+        flags.append("-t")
+    env = env or {}
+    return flags + [f"--env={k}={env[k]}" for k in sorted(env)]
+
+
 def kubectl_debug_command(req: AddDebugContainerRequest, *, name: str, image: str, extra_custom: JsonDict) -> str:
     """The same debugger with kubectl; our additions travel in --custom (bash process substitution)."""
     head = ["kubectl", "debug", "-n", req.namespace, req.pod, f"--image={image}", "-c", name]
@@ -385,12 +394,7 @@ def kubectl_debug_command(req: AddDebugContainerRequest, *, name: str, image: st
         head.append(f"--target={req.target}")
     if req.image_pull_policy:
         head.append(f"--image-pull-policy={req.image_pull_policy}")
-    if req.stdin:
-        head += ["-i", "--attach=false"]  # kubectl would attach; this server never does
-    if req.tty:
-        head.append("-t")
-    env = req.env or {}
-    head += [f"--env={k}={env[k]}" for k in sorted(env)]
+    head += session_flags(stdin=req.stdin, tty=req.tty, env=req.env)
     if req.command is not None:
         tail = ["--", *req.command, *(req.args or [])]
     elif req.args is not None:
