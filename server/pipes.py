@@ -73,8 +73,7 @@ def _divert(fd: int, target: Callable[[], int]) -> tuple[int, Callable[[], None]
     """A duplicate of fd for the wire (the caller's to close); fd itself now points at target.
 
     Returns the restore, which points fd back at the wire from a second, kept duplicate."""
-    kept = os.dup(fd)
-    os.set_inheritable(kept, False)
+    kept = os.dup(fd)  # not inherited by children (PEP 446), like every duplicate here
     wire = os.dup(kept)
     diversion = target()
     try:
@@ -83,6 +82,7 @@ def _divert(fd: int, target: Callable[[], int]) -> tuple[int, Callable[[], None]
         os.close(diversion)
 
     def restore() -> None:
+        os.set_blocking(kept, True)  # the loop made the shared file description non-blocking
         os.dup2(kept, fd)
         os.close(kept)
 
@@ -93,27 +93,33 @@ def _divert(fd: int, target: Callable[[], int]) -> tuple[int, Callable[[], None]
 async def _loop_stdio() -> AsyncIterator[tuple[object, object]]:
     loop = asyncio.get_running_loop()
     sys.stdout.flush()
-    in_fd, restore_in = _divert(0, lambda: os.open(os.devnull, os.O_RDONLY))
-    out_fd, restore_out = _divert(1, lambda: os.dup(2))
+    restores: list[Callable[[], None]] = []
     transports: list[asyncio.BaseTransport] = []
     try:
+        in_fd, restore = _divert(0, lambda: os.open(os.devnull, os.O_RDONLY))
+        restores.append(restore)
+        stdin = os.fdopen(in_fd, "rb", buffering=0)  # closed with its transport (or here, on failure)
+        out_fd, restore = _divert(1, lambda: os.dup(2))
+        restores.append(restore)
+        stdout = os.fdopen(out_fd, "wb", buffering=0)
         reader = asyncio.StreamReader(limit=MAX_LINE)
-        read_transport, _ = await loop.connect_read_pipe(
-            lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(in_fd, "rb", buffering=0)
-        )
-        transports.append(read_transport)
-        write_transport, protocol = await loop.connect_write_pipe(
-            asyncio.streams.FlowControlMixin, os.fdopen(out_fd, "wb", buffering=0)
-        )
-        transports.append(write_transport)
+        try:
+            read_transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), stdin)
+            transports.append(read_transport)
+            write_transport, protocol = await loop.connect_write_pipe(asyncio.streams.FlowControlMixin, stdout)
+            transports.append(write_transport)
+        except BaseException:
+            stdin.close()
+            stdout.close()
+            raise
         writer = asyncio.StreamWriter(write_transport, protocol, None, loop)
         async with stdio_server(stdin=_Lines(reader), stdout=_Writer(writer)) as streams:  # type: ignore[arg-type]
             yield streams
     finally:
         for transport in transports:
             transport.close()
-        restore_out()
-        restore_in()
+        for restore in reversed(restores):
+            restore()
 
 
 def serve_stdio() -> AbstractAsyncContextManager[tuple[object, object]]:

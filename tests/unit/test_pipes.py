@@ -30,7 +30,7 @@ ECHO = textwrap.dedent(
                     size = len(json.dumps(request.params))
                     reply = {"jsonrpc": "2.0", "id": request.id, "result": {"size": size, "transport": used}}
                     await write.send(SessionMessage(mcp_types.jsonrpc_message_adapter.validate_python(reply)))
-        print("after the transport", flush=True)
+        print(f"after the transport, blocking={os.get_blocking(0) and os.get_blocking(1)}", flush=True)
 
     import json, mcp_types
     anyio.run(main)
@@ -57,7 +57,8 @@ def answers(out: bytes) -> list[dict[str, object]]:
 def test_pipes_carry_only_the_protocol_and_give_the_descriptors_back() -> None:
     done = run(request(1) + request(2, "x" * 200_000) + request(3))
     lines = done.stdout.decode().splitlines()
-    assert lines[-1] == "after the transport"  # fd 1 is the wire again once the transport ends
+    # fd 0 and fd 1 are the wire again once the transport ends, and blocking as they were
+    assert lines[-1] == "after the transport, blocking=True"
     replies = answers(done.stdout)
     assert [r["id"] for r in replies] == [1, 2, 3]
     assert {r["result"]["transport"] for r in replies} == {"loop"}  # type: ignore[index]
