@@ -28,6 +28,18 @@ pytestmark = pytest.mark.cluster
 SERVER = [sys.executable, "-m", "k8s_debug_mcp"]
 
 
+def stdio_server(kubeconfig: str, tmp_path: Path, *flags: str) -> subprocess.Popen[str]:
+    """The server over stdio as a client starts it (pipes on all three streams), auditing into tmp_path."""
+    return subprocess.Popen(
+        [*SERVER, "--kubeconfig", kubeconfig, *flags, "--audit-log", str(tmp_path / "audit.jsonl")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd="/",
+    )
+
+
 def rpc(proc: subprocess.Popen[str], msg: dict[str, Any]) -> None:
     assert proc.stdin is not None
     proc.stdin.write(json.dumps(msg) + "\n")
@@ -37,14 +49,7 @@ def rpc(proc: subprocess.Popen[str], msg: dict[str, Any]) -> None:
 def test_stdio_carries_only_protocol_on_stdout_and_json_logs_on_stderr(
     kubeconfig: str, seeded: Seeded, tmp_path: Path
 ) -> None:
-    proc = subprocess.Popen(
-        [*SERVER, "--kubeconfig", kubeconfig, "--no-confirm", "--audit-log", str(tmp_path / "audit.jsonl")],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd="/",
-    )
+    proc = stdio_server(kubeconfig, tmp_path, "--no-confirm")
     rpc(proc, initialize())
     rpc(proc, INITIALIZED)
     rpc(
@@ -254,14 +259,7 @@ def test_a_client_sending_its_body_too_slowly_gets_408(kubeconfig: str, tmp_path
 def test_a_stdio_client_that_vanishes_mid_call_ends_the_server_quietly(
     kubeconfig: str, seeded: Seeded, tmp_path: Path
 ) -> None:
-    proc = subprocess.Popen(
-        [*SERVER, "--kubeconfig", kubeconfig, "--audit-log", str(tmp_path / "audit.jsonl")],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd="/",
-    )
+    proc = stdio_server(kubeconfig, tmp_path)
     rpc(proc, initialize())
     assert proc.stdout is not None
     assert json.loads(proc.stdout.readline())["id"] == 1

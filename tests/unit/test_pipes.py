@@ -12,7 +12,8 @@ from pathlib import Path
 
 ECHO = textwrap.dedent(
     """
-    import os, sys, anyio
+    import json, os, sys
+    import anyio, mcp_types
     from mcp.shared.message import SessionMessage
     from k8s_debug_mcp.server import pipes
 
@@ -32,7 +33,6 @@ ECHO = textwrap.dedent(
                     await write.send(SessionMessage(mcp_types.jsonrpc_message_adapter.validate_python(reply)))
         print(f"after the transport, blocking={os.get_blocking(0) and os.get_blocking(1)}", flush=True)
 
-    import json, mcp_types
     anyio.run(main)
     """
 )
