@@ -95,12 +95,15 @@ class ToolSpec(Generic[Req, Res]):
 
     @property
     def annotations(self) -> ToolAnnotations:
-        # Only what differs from the spec's defaults (readOnly false, destructive true, idempotent false).
+        # Only what differs from the spec's defaults (readOnly false, destructive true, idempotent
+        # false, openWorld true), and destructive false on read tools for clients that ignore
+        # readOnly. openWorld stays true: every tool returns text from the cluster's workloads
+        # (logs, exec output, event messages, annotations), which the client should treat as
+        # coming from outside, as it would a web page.
         return ToolAnnotations(
             read_only_hint=True if self.read_only else None,
             destructive_hint=False if not self.destructive else None,
             idempotent_hint=True if self.idempotent and not self.read_only else None,
-            open_world_hint=False,
         )
 
 

@@ -134,8 +134,8 @@ def parse_time(value: object) -> datetime | None:
 
 
 def iso(value: datetime) -> str:
-    """RFC 3339 with a Z, as the API server writes it."""
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    """RFC 3339 with a Z, to the second, as the API server writes it."""
+    return value.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def format_age(then: datetime | None, now: datetime) -> str:

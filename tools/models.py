@@ -203,7 +203,7 @@ class PodRow(Result):
     status: str = Field(description="kubectl's STATUS column, e.g. Running, CrashLoopBackOff, OOMKilled")
     restarts: int | None = Field(None, description="absent: none")
     last_restart_at: str | None = None
-    created_at: str | None = None
+    created: str | None = Field(None, description="creationTimestamp")
     node: str | None = None
     problem: str | None = Field(None, description="why the pod looks unhealthy, if it does")
     note: str | None = Field(None, description="e.g. an expired debug copy that cleanup can delete")
@@ -213,9 +213,9 @@ class ListPodsResult(Result):
     namespace: str | None = Field(None, description="absent when all namespaces were listed")
     pods: list[PodRow]
     scanned: int = Field(description="pods examined before filtering")
-    hidden_by_policy: int = 0
-    problems_only: bool
-    problems_not_shown: int = Field(0, description="problem pods beyond limit")
+    hidden_by_policy: int | None = Field(None, description="pods in namespaces the policy hides; absent: none")
+    problems_only: bool | None = Field(None, description="absent: all pods were listed")
+    problems_not_shown: int | None = Field(None, description="problem pods beyond limit; absent: none")
     continue_token: str | None = Field(None, description="pass back to get the next page")
     remaining: int | None = Field(None, description="the API server's estimate of pods after this page")
     note: str | None = None
@@ -291,7 +291,7 @@ class PodStatusResult(Result):
     node: str | None = None
     pod_ip: str | None = None
     qos_class: str | None = None
-    created_at: str | None = None
+    created: str | None = Field(None, description="creationTimestamp")
     deleting: bool = False
     note: str | None = None
     owners: list[OwnerInfo] = Field(description="controller chain, nearest first")

@@ -63,6 +63,8 @@ def render_list_pods(res: ListPodsResult, fence: Fence) -> str:
     if res.problems_only:
         head += f" with problems ({res.scanned} pods scanned"
         head += f", {res.problems_not_shown} more not shown)" if res.problems_not_shown else ")"
+    if res.hidden_by_policy:
+        head += f"; {res.hidden_by_policy} more in namespaces this server's policy hides"
     lines = [head]
     if res.note:
         lines.append(f"note: {res.note}")
@@ -82,7 +84,7 @@ def render_list_pods(res: ListPodsResult, fence: Fence) -> str:
                 restarts += f" ({_ago(p.last_restart_at, now)} ago)"
             rows.append(
                 ([p.namespace or ""] if res.namespace is None else [])
-                + [p.name, p.ready, p.status, restarts, _ago(p.created_at, now), p.node or "<none>"]
+                + [p.name, p.ready, p.status, restarts, _ago(p.created, now), p.node or "<none>"]
             )
         lines += _table(rows)
         problems = [p for p in res.pods if p.problem]
@@ -125,7 +127,7 @@ def render_pod_status(res: PodStatusResult, fence: Fence) -> str:
     facts = [f"phase {res.phase}", f"status {res.status}", f"node {res.node or '<none>'}"]
     if res.pod_ip:
         facts.append(f"ip {res.pod_ip}")
-    facts.append(f"age {_ago(res.created_at, now)}")
+    facts.append(f"age {_ago(res.created, now)}")
     if res.deleting:
         facts.append("being deleted")
     lines = [f"pod {res.namespace}/{res.name}: " + ", ".join(facts)]

@@ -221,11 +221,14 @@ async def test_listing_all_namespaces_hides_denied_ones(
     kubeconfig: str, seeded: Seeded, make_settings: Callable[..., Settings]
 ) -> None:
     async with Client(build_server(make_settings(kubeconfig, denied_namespaces=[seeded.namespace]))) as client:
-        res = data(
-            await client.call_tool("list_pods", {"label_selector": "app in (slim,slim-crash)", "all_namespaces": True})
+        answer = await client.call_tool(
+            "list_pods", {"label_selector": "app in (slim,slim-crash)", "all_namespaces": True}
         )
+    res = data(answer)
     assert seeded.namespace not in {p["namespace"] for p in res["pods"]}
     assert res["hidden_by_policy"] >= 2
+    assert seeded.namespace not in text(answer)
+    assert f"{res['hidden_by_policy']} more in namespaces this server's policy hides" in text(answer)
 
 
 async def test_read_only_mode_refuses_writes_in_the_gateway_too(kubeconfig: str) -> None:

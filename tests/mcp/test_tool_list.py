@@ -40,7 +40,10 @@ async def test_tool_list_matches_the_reviewed_snapshot(snapshot_json: SnapshotAs
 
 
 async def test_read_tools_are_annotated_read_only_and_non_destructive() -> None:
-    for tool in await tool_list(Settings(kubeconfig="/nonexistent")):
+    for tool in await tool_list(Settings(kubeconfig="/nonexistent", policy=EVERYTHING)):
+        # Every tool hands back text written by the cluster's workloads (logs, exec output, event
+        # messages): open world, the spec's default, so clients treat it as outside content.
+        assert tool.get("annotations", {}).get("openWorldHint", True) is True
         if tool["name"] in READ_TOOLS:
             assert tool["annotations"]["readOnlyHint"] is True
             assert tool["annotations"]["destructiveHint"] is False

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -8,7 +8,7 @@ from hypothesis import find, given, settings
 from hypothesis import strategies as st
 
 from k8s_debug_mcp.tools import podview
-from k8s_debug_mcp.tools.kube import Pod, format_age, parse_time
+from k8s_debug_mcp.tools.kube import Pod, format_age, iso, parse_time
 from k8s_debug_mcp.tools.podview import summarize_pod
 
 NOW = datetime(2026, 11, 27, 12, 0, 0, tzinfo=UTC)
@@ -213,6 +213,12 @@ def test_container_entries_pair_spec_and_status_for_all_three_kinds() -> None:
 )
 def test_ages_read_like_kubectl(seconds: int, expected: str) -> None:
     assert format_age(NOW - timedelta(seconds=seconds), NOW) == expected
+
+
+def test_iso_writes_seconds_and_z_like_the_api_server() -> None:
+    local = datetime(2026, 11, 27, 13, 0, 0, 987654, tzinfo=timezone(timedelta(hours=1)))
+    assert iso(local) == "2026-11-27T12:00:00Z"
+    assert parse_time(iso(local)) == NOW
 
 
 def test_parse_time_accepts_api_timestamps_and_rejects_junk() -> None:
