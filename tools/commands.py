@@ -28,6 +28,8 @@ NEEDS: Final = (Need("create", "pods", "exec"), Need("get", "pods", "exec"))
 # Stop reading (and close the stream) once this many times the cap has gone by.
 OVERREAD_FACTOR: Final = 16
 MIN_OVERREAD: Final = 1024 * 1024
+# A command still running after this long reports progress this often (to a client that asked).
+PROGRESS_EVERY_S: Final = 2.0
 
 
 def default_container(pod: Pod, deps: Deps) -> str | None:
@@ -135,9 +137,15 @@ async def exec_command(req: ExecRequest, deps: Deps) -> ExecResult:
         over = out.total + err.total > limit
         return not over
 
+    async def report() -> None:
+        while True:
+            await asyncio.sleep(PROGRESS_EVERY_S)
+            await deps.progress(f"running in {container}: {out.total + err.total} bytes of output so far")
+
     timed_out = False
     status: Json | None = None
     remaining = max(req.timeout_seconds - (time.monotonic() - started), 0.1)
+    reporter = asyncio.create_task(report())
     try:
         async with asyncio.timeout(remaining):
             status = await deps.gateway.exec_stream(
@@ -150,6 +158,9 @@ async def exec_command(req: ExecRequest, deps: Deps) -> ExecResult:
             )
     except TimeoutError:
         timed_out = True
+    finally:
+        reporter.cancel()
+        await asyncio.wait([reporter])
     code, error = exit_status(status)
     hint = explain_exit(code, error)
     if timed_out:

@@ -74,3 +74,21 @@ async def test_a_missing_command_and_binary_output_are_handled(debugged: tuple[C
     binary = await run(debugged, ["head", "-c", "4096", "/bin/busybox"])
     assert binary["stdout_bytes"] == 4096
     assert "\x00" not in binary["stdout"]
+
+
+async def test_a_long_command_reports_its_output_so_far_while_it_runs(debugged: tuple[Client, RealPod]) -> None:
+    client, pod = debugged
+    seen: list[tuple[float, str | None]] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        seen.append((progress, message))
+
+    res = await client.call_tool(
+        "exec",
+        {"namespace": pod.namespace, "pod": pod.name, "command": ["sh", "-c", "echo start; sleep 5; echo end"]},
+        progress_callback=on_progress,
+    )
+    assert data(res)["stdout"] == "start\nend\n"
+    assert len(seen) >= 2, seen  # every 2 s of the 5
+    assert all(m is not None and m.endswith("6 bytes of output so far") for _, m in seen), seen
+    assert 1.5 <= seen[0][0] < seen[-1][0] <= 6

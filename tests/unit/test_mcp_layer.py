@@ -19,6 +19,7 @@ from mcp import Client
 from mcp.types import ElicitRequestParams, ElicitResult
 
 from k8s_debug_mcp.server import Settings, build_server
+from k8s_debug_mcp.tools import commands
 from k8s_debug_mcp.tools.kube import ENV_KEY, ENV_OWNER, MANAGED_BY, MANAGED_BY_LABEL
 from k8s_debug_mcp.tools.policy import Policy
 from tests.fakes import FakeGateway, running_pod
@@ -313,6 +314,36 @@ async def test_long_work_reports_progress_to_a_client_that_asked(tmp_path: Path)
         )
     assert not res.is_error, text(res)
     assert [m for _, m in seen] == ["waiting for the debugger to run"]
+
+
+async def test_a_long_exec_reports_progress_until_it_ends(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(commands, "PROGRESS_EVERY_S", 0.1)
+
+    class SlowExec(FakeGateway):
+        async def exec_stream(self, *args: Any, **kwargs: Any) -> Any:
+            await anyio.sleep(0.45)
+            return await super().exec_stream(*args, **kwargs)
+
+    fake = SlowExec()
+    fake.add(running_pod("web"))
+    fake.exec_output = (b"done\n", b"", 0)
+    seen: list[tuple[float, str | None]] = []
+
+    async def progress(progress: float, total: float | None, message: str | None) -> None:
+        seen.append((progress, message))
+
+    async with Client(build_server(settings(tmp_path), gateway=fake)) as client:
+        await client.call_tool("add_debug_container", {"namespace": "ns", "pod": "web"})
+        args = {"namespace": "ns", "pod": "web", "command": ["id"]}
+        res = await client.call_tool("exec", args, progress_callback=progress)
+        after = len(seen)
+        await anyio.sleep(0.3)
+    assert not res.is_error, text(res)
+    messages = [m for _, m in seen]
+    assert len(messages) >= 3, messages
+    assert set(messages) == {f"running in {data(res)['container']}: 0 bytes of output so far"}
+    assert [p for p, _ in seen] == sorted(p for p, _ in seen)  # elapsed seconds, never going back
+    assert len(seen) == after  # nothing once the command has ended
 
 
 async def test_exec_timeout_covers_its_pre_checks(tmp_path: Path) -> None:
