@@ -21,6 +21,7 @@ from k8s_debug_mcp.tools.models import ExecRequest, ExecResult
 from k8s_debug_mcp.tools.preview import Preview, digest
 from k8s_debug_mcp.tools.secrets import masker_for
 from k8s_debug_mcp.tools.text import StreamCapture, one_line
+from k8s_debug_mcp.tools.waiting import discard
 
 __all__ = ["NEEDS", "checked_container", "exec_command", "exit_status", "explain_exit", "preview_exec"]
 
@@ -159,8 +160,7 @@ async def exec_command(req: ExecRequest, deps: Deps) -> ExecResult:
     except TimeoutError:
         timed_out = True
     finally:
-        reporter.cancel()
-        await asyncio.wait([reporter])
+        await discard(reporter)
     code, error = exit_status(status)
     hint = explain_exit(code, error)
     if timed_out:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import UTC, datetime
 from typing import Final
@@ -41,6 +42,7 @@ from k8s_debug_mcp.tools.models import (
 from k8s_debug_mcp.tools.podview import summarize_pod
 from k8s_debug_mcp.tools.secrets import masker_for
 from k8s_debug_mcp.tools.text import cap_text, clean_text, decode_bytes, one_line
+from k8s_debug_mcp.tools.waiting import discard
 
 __all__ = [
     "LIST_NEEDS",
@@ -306,22 +308,36 @@ def _field_container(field_path: str) -> str | None:
     return None
 
 
-async def pod_events(gateway: Gateway, pod: Pod, limit: int) -> tuple[list[EventInfo], int]:
-    selector = f"involvedObject.kind=Pod,involvedObject.name={pod.name}"
-    if pod.uid:
-        selector += f",involvedObject.uid={pod.uid}"
+async def events_named(gateway: Gateway, namespace: str, pod: str) -> list[Json]:
+    """Events about any pod of this name ([] when events may not be read): see `pod_events`."""
     try:
-        listing = await gateway.list_events(pod.namespace, field_selector=selector)
+        listing = await gateway.list_events(
+            namespace, field_selector=f"involvedObject.kind=Pod,involvedObject.name={pod}"
+        )
     except Forbidden:
-        return [], 0
-    return distinct_events(objs(listing.get("items")), limit)
+        return []
+    return objs(listing.get("items"))
+
+
+def pod_events(named: list[Json], pod: Pod, limit: int) -> tuple[list[EventInfo], int]:
+    """The events of this pod among those of its name: an earlier pod of the same name (a
+    StatefulSet's, a recreated one) has another uid, and its events are not this pod's."""
+    mine = [e for e in named if not pod.uid or obj(e.get("involvedObject")).get("uid") == pod.uid]
+    return distinct_events(mine, limit)
 
 
 async def pod_status(req: PodStatusRequest, deps: Deps) -> PodStatusResult:
     now = deps.clock()
-    pod = Pod(await deps.gateway.get_pod(req.namespace, req.pod))
+    # The pod and the events of its name in one round trip rather than two.
+    named = asyncio.create_task(events_named(deps.gateway, req.namespace, req.pod)) if req.events_limit else None
+    try:
+        pod = Pod(await deps.gateway.get_pod(req.namespace, req.pod))
+        events, omitted = pod_events(await named, pod, req.events_limit) if named is not None else ([], 0)
+    except BaseException:
+        if named is not None:
+            await discard(named)
+        raise
     summary = summarize_pod(pod.raw, now)
-    events, omitted = await pod_events(deps.gateway, pod, req.events_limit) if req.events_limit else ([], 0)
     return PodStatusResult(
         namespace=req.namespace,
         name=req.pod,

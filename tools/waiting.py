@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from k8s_debug_mcp.tools.deps import Deps, Gateway
 from k8s_debug_mcp.tools.errors import (
@@ -19,10 +19,18 @@ from k8s_debug_mcp.tools.errors import (
 )
 from k8s_debug_mcp.tools.kube import Json, JsonDict, Pod
 
-__all__ = ["settled", "wait_for_pod"]
+__all__ = ["discard", "settled", "wait_for_pod"]
 
 T = TypeVar("T")
 REREAD_ATTEMPTS = 3
+
+
+async def discard(task: asyncio.Task[Any]) -> None:
+    """Cancel a helper task and wait until it is over; whatever it raised is dropped with it."""
+    task.cancel()
+    await asyncio.wait([task])
+    if not task.cancelled():
+        task.exception()  # retrieved, so asyncio does not log it as never retrieved
 
 
 async def wait_for_pod(

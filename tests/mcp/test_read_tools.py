@@ -157,3 +157,42 @@ async def test_problems_only_scans_every_page_server_side(client: Client, kube: 
     assert sc["scanned"] == 123
     assert sc.get("continue_token") is None
     assert "(123 pods scanned)" in text(res)
+
+
+async def test_pod_status_leaves_out_the_events_of_an_earlier_pod_of_the_same_name(
+    client: Client, kube: Kube, namespace: str
+) -> None:
+    """Events are listed by name alongside the pod (one round trip) and kept by uid."""
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "again"},
+        "spec": {"nodeName": "nowhere", "containers": [{"name": "app", "image": "busybox:1.37"}]},
+    }
+
+    def event(reason: str, uid: str) -> dict[str, Any]:
+        return {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {"name": f"again.{reason.lower()}"},
+            "involvedObject": {"kind": "Pod", "name": "again", "namespace": namespace, "uid": uid},
+            "reason": reason,
+            "message": f"{reason} happened",
+            "type": "Warning",
+            "count": 1,
+            "firstTimestamp": "2026-11-29T10:00:00Z",
+            "lastTimestamp": "2026-11-29T10:00:00Z",
+            "source": {"component": "test"},
+        }
+
+    kube.apply(namespace, pod)
+    kube.apply(namespace, event("EarlierPod", kube.get(namespace, "pod", "again")["metadata"]["uid"]))
+    kube.run("delete", "pod", "again", "-n", namespace, "--grace-period=0", "--force")
+    kube.apply(namespace, pod)
+    kube.apply(namespace, event("ThisPod", kube.get(namespace, "pod", "again")["metadata"]["uid"]))
+    res = await call(client, "pod_status", namespace=namespace, pod="again")
+    assert [e["reason"] for e in data(res)["events"]] == ["ThisPod"], text(res)
+    assert "EarlierPod" not in text(res)
+    missing = await call(client, "pod_status", namespace=namespace, pod="never-was")
+    assert missing.is_error
+    assert "not found" in text(missing).lower()

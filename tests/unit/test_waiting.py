@@ -3,6 +3,7 @@ the pod exists (applied), names it and says how to get rid of it."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -10,7 +11,7 @@ import anyio
 import pytest
 
 from k8s_debug_mcp.tools.errors import WaitTimeout
-from k8s_debug_mcp.tools.waiting import wait_for_our_pod
+from k8s_debug_mcp.tools.waiting import discard, wait_for_our_pod
 
 pytestmark = pytest.mark.anyio
 
@@ -46,3 +47,19 @@ async def test_a_created_pod_that_never_runs_times_out_as_applied_naming_it() ->
     assert caught.value.applied is True
     assert "cleanup" in (caught.value.hint or "")
     assert gateway.watches >= 2  # a watch the server ended is resumed until the deadline
+
+
+async def test_discard_cancels_a_running_helper_and_swallows_what_a_finished_one_raised() -> None:
+    async def forever() -> None:
+        await asyncio.sleep(3600)
+
+    async def fails() -> None:
+        raise ValueError("from the helper")
+
+    running = asyncio.create_task(forever())
+    failed = asyncio.create_task(fails())
+    await asyncio.sleep(0)
+    await discard(running)
+    await discard(failed)
+    assert running.cancelled()
+    assert isinstance(failed.exception(), ValueError)
