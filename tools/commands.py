@@ -21,7 +21,7 @@ from k8s_debug_mcp.tools.models import ExecRequest, ExecResult
 from k8s_debug_mcp.tools.preview import Preview, digest
 from k8s_debug_mcp.tools.secrets import masker_for
 from k8s_debug_mcp.tools.text import StreamCapture, one_line
-from k8s_debug_mcp.tools.waiting import discard
+from k8s_debug_mcp.tools.waiting import ticking
 
 __all__ = ["NEEDS", "checked_container", "exec_command", "exit_status", "explain_exit", "preview_exec"]
 
@@ -29,8 +29,6 @@ NEEDS: Final = (Need("create", "pods", "exec"), Need("get", "pods", "exec"))
 # Stop reading (and close the stream) once this many times the cap has gone by.
 OVERREAD_FACTOR: Final = 16
 MIN_OVERREAD: Final = 1024 * 1024
-# A command still running after this long reports progress this often (to a client that asked).
-PROGRESS_EVERY_S: Final = 2.0
 
 
 def default_container(pod: Pod, deps: Deps) -> str | None:
@@ -138,17 +136,14 @@ async def exec_command(req: ExecRequest, deps: Deps) -> ExecResult:
         over = out.total + err.total > limit
         return not over
 
-    async def report() -> None:
-        while True:
-            await asyncio.sleep(PROGRESS_EVERY_S)
-            await deps.progress(f"running in {container}: {out.total + err.total} bytes of output so far")
+    async def report() -> str:
+        return f"running in {container}: {out.total + err.total} bytes of output so far"
 
     timed_out = False
     status: Json | None = None
     remaining = max(req.timeout_seconds - (time.monotonic() - started), 0.1)
-    reporter = asyncio.create_task(report())
     try:
-        async with asyncio.timeout(remaining):
+        async with ticking(deps, report), asyncio.timeout(remaining):
             status = await deps.gateway.exec_stream(
                 req.namespace,
                 req.pod,
@@ -159,8 +154,6 @@ async def exec_command(req: ExecRequest, deps: Deps) -> ExecResult:
             )
     except TimeoutError:
         timed_out = True
-    finally:
-        await discard(reporter)
     code, error = exit_status(status)
     hint = explain_exit(code, error)
     if timed_out:

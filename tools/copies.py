@@ -220,9 +220,8 @@ async def copy_pod(req: CopyPodRequest, deps: Deps) -> CopyPodResult:
         warnings.append("the connection broke after the API server created the copy; confirmed by re-reading it")
     if req.opts.replace:
         await _delete_source(req, source, deps, warnings)
-    await deps.progress("waiting for the copy to run")
     phase = await wait_for_our_pod(
-        gateway, req.namespace, created, what="Copy", timeout_s=req.timeout_seconds, decide=_running_or_failing
+        deps, req.namespace, created, what="Copy", timeout_s=req.timeout_seconds, decide=_running_or_failing
     )
     current = Pod(await gateway.get_pod(req.namespace, plan.name))
     return _result(req, plan, phase=phase, warnings=warnings, node=current.node)

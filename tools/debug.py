@@ -17,7 +17,7 @@ from k8s_debug_mcp.tools.images import image_warnings
 from k8s_debug_mcp.tools.kube import ENV_EXPIRES, Json, Pod, State, iso
 from k8s_debug_mcp.tools.models import AddDebugContainerRequest, AddDebugContainerResult
 from k8s_debug_mcp.tools.preview import Preview
-from k8s_debug_mcp.tools.waiting import settled, wait_for_pod
+from k8s_debug_mcp.tools.waiting import kubelet_activity, settled, ticking, wait_for_pod
 
 __all__ = ["NEEDS", "add_debug_container", "preview_add_debug_container"]
 
@@ -107,15 +107,34 @@ async def _wait(deps: Deps, req: AddDebugContainerRequest, name: str, pod: Json)
     async def report(_: Json) -> None:
         await deps.progress(f"waiting for the debugger to run: {seen.describe()}")
 
+    kubelet: str | None = None
+
+    async def tick() -> str:
+        # Being created (an image pull, most often): the kubelet's latest word on this container.
+        nonlocal kubelet
+        if seen.phase == "waiting" and seen.reason in (None, "ContainerCreating"):
+            field_path = f"spec.ephemeralContainers{{{name}}}"
+            kubelet = await kubelet_activity(deps.gateway, req.namespace, req.pod, field_path) or kubelet
+        return f"waiting for the debugger to run: {kubelet or seen.describe()}"
+
     await deps.progress("waiting for the debugger to run")
     try:
-        return await wait_for_pod(
-            deps.gateway, req.namespace, req.pod, pod, timeout_s=req.timeout_seconds, decide=decide, on_change=report
-        )
+        async with ticking(deps, tick):
+            return await wait_for_pod(
+                deps.gateway,
+                req.namespace,
+                req.pod,
+                pod,
+                timeout_s=req.timeout_seconds,
+                decide=decide,
+                on_change=report,
+            )
     except TimeoutError:
         last_seen = (
             f"; last seen: {seen.reason}" + (f" ({seen.message})" if seen.message else "") if seen.reason else ""
         )
+        if kubelet:
+            last_seen += f"; the kubelet's last event: {kubelet}"
         raise WaitTimeout(
             f"Debug container {name} was added but is not running after {req.timeout_seconds}s{last_seen}.",
             hint="check pod_status; calling add_debug_container again with the same arguments waits for this "

@@ -164,9 +164,8 @@ async def debug_node(req: DebugNodeRequest, deps: Deps) -> DebugNodeResult:
     created, recovered = await create_our_pod(deps, req.namespace, plan.name, plan.manifest)
     if recovered:
         warnings.append("the connection broke after the API server created the pod; confirmed by re-reading it")
-    await deps.progress("waiting for the node debugger to run")
     decide = _started(plan.name, str(plan.container["name"]))
     phase = await wait_for_our_pod(
-        gateway, req.namespace, created, what="Node debugger", timeout_s=req.timeout_seconds, decide=decide
+        deps, req.namespace, created, what="Node debugger", timeout_s=req.timeout_seconds, decide=decide
     )
     return _result(plan, phase=phase, warnings=warnings)

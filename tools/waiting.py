@@ -4,22 +4,37 @@ outcome is settled by re-reading the target when the connection broke mid-reques
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any, Final, TypeVar
 
 from k8s_debug_mcp.tools.deps import Deps, Gateway
 from k8s_debug_mcp.tools.errors import (
     ClusterUnavailable,
     ConnectionLost,
+    DebugError,
     Gone,
     KubeApiError,
     NotFound,
     OutcomeUnknown,
     WaitTimeout,
 )
-from k8s_debug_mcp.tools.kube import Json, JsonDict, Pod
+from k8s_debug_mcp.tools.kube import Json, JsonDict, Pod, obj, objs
+from k8s_debug_mcp.tools.text import one_line
 
-__all__ = ["discard", "settled", "wait_for_pod"]
+__all__ = [
+    "create_our_pod",
+    "create_verdict",
+    "discard",
+    "kubelet_activity",
+    "settled",
+    "ticking",
+    "wait_for_our_pod",
+    "wait_for_pod",
+]
+
+# While a wait or a command runs, progress goes out this often (to a client that asked for it).
+TICK_S: Final = 2.0
 
 T = TypeVar("T")
 REREAD_ATTEMPTS = 3
@@ -31,6 +46,45 @@ async def discard(task: asyncio.Task[Any]) -> None:
     await asyncio.wait([task])
     if not task.cancelled():
         task.exception()  # retrieved, so asyncio does not log it as never retrieved
+
+
+@asynccontextmanager
+async def ticking(deps: Deps, tick: Callable[[], Awaitable[str]]) -> AsyncIterator[None]:
+    """While the block runs, report `await tick()` as progress every TICK_S seconds, so a client
+    shows time passing even when nothing changes (an image pull, a quiet command). Progress to a
+    client that passed no token is dropped by the SDK; the tick still runs (the SDK does not say
+    whether a token came), so a tick must be cheap and may record what it saw."""
+
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(TICK_S)
+            await deps.progress(await tick())
+
+    task = asyncio.create_task(loop())
+    try:
+        yield
+    finally:
+        await discard(task)
+
+
+async def kubelet_activity(gateway: Gateway, namespace: str, pod: str, field_path: str | None = None) -> str | None:
+    """The newest event's message about a pod, or one of its containers (`spec.containers{app}`):
+    what the kubelet is doing while a container is still being created (`Pulling image "busybox:1.37"`).
+    None when there is none or events may not be read."""
+    try:
+        selector = f"involvedObject.kind=Pod,involvedObject.name={pod}"
+        listing = await gateway.list_events(namespace, field_selector=selector)
+    except DebugError:  # best effort: progress never fails the wait
+        return None
+    newest: tuple[str, str] | None = None
+    for e in objs(listing.get("items")):
+        if field_path is not None and obj(e.get("involvedObject")).get("fieldPath") != field_path:
+            continue
+        when = str(e.get("lastTimestamp") or e.get("eventTime") or e.get("firstTimestamp") or "")
+        message = e.get("message")
+        if isinstance(message, str) and message and (newest is None or when >= newest[0]):
+            newest = (when, message)
+    return one_line(newest[1], 200) if newest else None
 
 
 async def wait_for_pod(
@@ -134,15 +188,28 @@ async def create_our_pod(deps: Deps, namespace: str, name: str, manifest: JsonDi
 
 
 async def wait_for_our_pod(
-    gateway: Gateway, namespace: str, created: Json, *, what: str, timeout_s: int, decide: Callable[[Json], str | None]
+    deps: Deps, namespace: str, created: Json, *, what: str, timeout_s: int, decide: Callable[[Json], str | None]
 ) -> str:
-    """Wait for a pod this server just created (a copy, a node debugger) to run; `what` names it in the error."""
+    """Wait for a pod this server just created (a copy, a node debugger) to run, with progress (what
+    the kubelet is doing, every TICK_S); `what` names it in the progress and the error."""
     name = Pod(created).name
+    waiting = f"waiting for the {what.lower()} to run"
+    await deps.progress(waiting)
+
+    kubelet: str | None = None
+
+    async def tick() -> str:
+        nonlocal kubelet
+        kubelet = await kubelet_activity(deps.gateway, namespace, name) or kubelet
+        return f"{waiting}: {kubelet}" if kubelet else waiting
+
     try:
-        return await wait_for_pod(gateway, namespace, name, created, timeout_s=timeout_s, decide=decide)
+        async with ticking(deps, tick):
+            return await wait_for_pod(deps.gateway, namespace, name, created, timeout_s=timeout_s, decide=decide)
     except TimeoutError:
+        last = f"; the kubelet's last event: {kubelet}" if kubelet else ""
         raise WaitTimeout(
-            f"{what} {name} was created but is not running after {timeout_s}s.",
+            f"{what} {name} was created but is not running after {timeout_s}s{last}.",
             hint=f"check pod_status {name}; delete it with cleanup if it is stuck.",
             applied=True,
         ) from None

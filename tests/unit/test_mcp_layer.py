@@ -7,6 +7,7 @@ in tests/mcp, tests/integration and tests/realnode.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import time
@@ -19,7 +20,7 @@ from mcp import Client
 from mcp.types import ElicitRequestParams, ElicitResult
 
 from k8s_debug_mcp.server import Settings, build_server
-from k8s_debug_mcp.tools import commands
+from k8s_debug_mcp.tools import waiting
 from k8s_debug_mcp.tools.kube import ENV_KEY, ENV_OWNER, MANAGED_BY, MANAGED_BY_LABEL
 from k8s_debug_mcp.tools.policy import Policy
 from tests.fakes import FakeGateway, running_pod
@@ -317,7 +318,7 @@ async def test_long_work_reports_progress_to_a_client_that_asked(tmp_path: Path)
 
 
 async def test_a_long_exec_reports_progress_until_it_ends(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(commands, "PROGRESS_EVERY_S", 0.1)
+    monkeypatch.setattr(waiting, "TICK_S", 0.1)
 
     class SlowExec(FakeGateway):
         async def exec_stream(self, *args: Any, **kwargs: Any) -> Any:
@@ -344,6 +345,55 @@ async def test_a_long_exec_reports_progress_until_it_ends(tmp_path: Path, monkey
     assert set(messages) == {f"running in {data(res)['container']}: 0 bytes of output so far"}
     assert [p for p, _ in seen] == sorted(p for p, _ in seen)  # elapsed seconds, never going back
     assert len(seen) == after  # nothing once the command has ended
+
+
+async def test_a_debugger_stuck_creating_reports_the_kubelets_word_and_names_it_at_the_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(waiting, "TICK_S", 0.5)
+
+    class SlowPull(FakeGateway):
+        async def patch_ephemeral_containers(self, namespace: str, pod: str, body: Any, *, dry_run: bool) -> Any:
+            await super().patch_ephemeral_containers(namespace, pod, body, dry_run=dry_run)
+            for status in self._pod(namespace, pod)["status"].get("ephemeralContainerStatuses", []):
+                status["state"] = {"waiting": {"reason": "ContainerCreating"}}
+            return copy.deepcopy(self._pod(namespace, pod))
+
+        async def watch_pod(self, namespace: str, name: str, *, resource_version: str, timeout_s: int) -> Any:
+            yield self._pod(namespace, name)
+            await anyio.sleep(timeout_s)
+
+        async def list_events(self, namespace: str, *, field_selector: str | None = None, limit: int = 200) -> Any:
+            field = "ephemeralContainers"
+            debuggers = self._pod(namespace, "web")["spec"].get(field, [])
+            return {
+                "items": [
+                    {
+                        "involvedObject": {"kind": "Pod", "name": "web", "fieldPath": f"spec.{field}{{{c['name']}}}"},
+                        "reason": "Pulling",
+                        "message": 'Pulling image "busybox:1.37"',
+                        "lastTimestamp": "2026-11-29T10:00:00Z",
+                    }
+                    for c in debuggers
+                ]
+            }
+
+    fake = SlowPull()
+    fake.add(running_pod("web"))
+    seen: list[str | None] = []
+
+    async def progress(progress: float, total: float | None, message: str | None) -> None:
+        seen.append(message)
+
+    async with Client(build_server(settings(tmp_path), gateway=fake)) as client:
+        res = await client.call_tool(
+            "add_debug_container", {"namespace": "ns", "pod": "web", "timeout_seconds": 5}, progress_callback=progress
+        )
+    assert res.is_error, text(res)
+    assert "is not running after 5s; last seen: ContainerCreating" in text(res)
+    assert 'the kubelet\'s last event: Pulling image "busybox:1.37"' in text(res)
+    assert seen[0] == "waiting for the debugger to run"
+    assert seen.count('waiting for the debugger to run: Pulling image "busybox:1.37"') >= 3, seen
 
 
 async def test_exec_timeout_covers_its_pre_checks(tmp_path: Path) -> None:
