@@ -9,13 +9,14 @@ import hmac
 import importlib
 import os
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
 from mcp.server import MCPServer
+from mcp.server.mcpserver.tools import Tool, ToolManager
 from mcp.server.request_state import RequestStateSecurity
 from mcp.shared.exceptions import MCPError
 from mcp.types import INVALID_PARAMS
@@ -218,7 +219,28 @@ def request_state_key(owner: Ownership) -> bytes:
 
 class DebugServer(MCPServer[AppContext]):
     """The SDK's server, with protocol errors where the spec wants them: an unknown tool, an unknown
-    prompt or a prompt without its required arguments are invalid params (-32602), not results."""
+    prompt or a prompt without its required arguments are invalid params (-32602), not results.
+
+    Its tools are built on first use (tools/list, a call), not before the handshake: generating their
+    schemas and the SDK's argument models takes tens of milliseconds a client would wait on `initialize`.
+    """
+
+    def __init__(self, *args: Any, tools: Callable[[], list[Tool]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.__dict__["_build_tools"] = tools
+
+    @property
+    def _tool_manager(self) -> ToolManager:
+        build = self.__dict__.pop("_build_tools", None)
+        if build is not None:
+            warn = self.settings.warn_on_duplicate_tools
+            self.__dict__["_tools"] = ToolManager(tools=build(), warn_on_duplicate_tools=warn)
+        manager: ToolManager = self.__dict__["_tools"]
+        return manager
+
+    @_tool_manager.setter
+    def _tool_manager(self, manager: ToolManager) -> None:
+        self.__dict__["_tools"] = manager
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
         if self._tool_manager.get_tool(name) is None:
@@ -286,7 +308,7 @@ def build_server(settings: Settings, *, gateway: Gateway | None = None) -> MCPSe
         version=__version__,
         instructions=INSTRUCTIONS,
         lifespan=lifespan,
-        tools=build_tools(exposed(settings.policy), per_call_context=bool(settings.policy.allowed_contexts)),
+        tools=lambda: build_tools(exposed(settings.policy), per_call_context=bool(settings.policy.allowed_contexts)),
         auth=auth[0] if auth else None,
         token_verifier=auth[1] if auth else None,
         request_state_security=RequestStateSecurity(keys=[request_state_key(owner)]),

@@ -396,6 +396,19 @@ async def test_a_debugger_stuck_creating_reports_the_kubelets_word_and_names_it_
     assert seen.count('waiting for the debugger to run: Pulling image "busybox:1.37"') >= 3, seen
 
 
+async def test_the_handshake_does_not_wait_for_the_tools_to_be_built(tmp_path: Path) -> None:
+    server = build_server(settings(tmp_path), gateway=fake_with_pod())
+    async with Client(server) as client:
+        assert "_build_tools" in server.__dict__  # initialized, nothing built yet
+        listed = await client.list_tools()
+        assert "_build_tools" not in server.__dict__
+        assert len(listed.tools) == 10
+    fresh = build_server(settings(tmp_path), gateway=fake_with_pod())
+    async with Client(fresh) as client:  # a call first builds them too
+        res = await client.call_tool("pod_status", {"namespace": "ns", "pod": "web"})
+    assert not res.is_error, text(res)
+
+
 async def test_exec_timeout_covers_its_pre_checks(tmp_path: Path) -> None:
     class SlowGateway(FakeGateway):
         reads = 0
