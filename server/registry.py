@@ -217,7 +217,9 @@ async def _deps(app: AppContext, spec: AnySpec, req: Request, ctx: Ctx | None, w
     async def progress(message: str) -> None:
         if ctx is not None:
             try:
-                await ctx.report_progress(round(time.monotonic() - started, 1), None, message)
+                # Phases quote the kubelet and event messages: cleaned and masked like every answer.
+                text = sanitize_text(message, Masker(), cap=300)
+                await ctx.report_progress(round(time.monotonic() - started, 1), None, text)
             except Exception:
                 get_logger("k8s_debug_mcp.tool").debug("progress_failed", tool=spec.name)
 

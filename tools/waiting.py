@@ -20,6 +20,7 @@ from k8s_debug_mcp.tools.errors import (
     WaitTimeout,
 )
 from k8s_debug_mcp.tools.kube import Json, JsonDict, Pod, obj, objs
+from k8s_debug_mcp.tools.redact import mask_text
 from k8s_debug_mcp.tools.text import one_line
 
 __all__ = [
@@ -84,7 +85,8 @@ async def kubelet_activity(gateway: Gateway, namespace: str, pod: str, field_pat
         message = e.get("message")
         if isinstance(message, str) and message and (newest is None or when >= newest[0]):
             newest = (when, message)
-    return one_line(newest[1], 200) if newest else None
+    # Anyone who may create Events can write this text: secret shapes are masked like every API message.
+    return mask_text(one_line(newest[1], 200))[0] if newest else None
 
 
 async def wait_for_pod(

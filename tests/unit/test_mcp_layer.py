@@ -371,7 +371,7 @@ async def test_a_debugger_stuck_creating_reports_the_kubelets_word_and_names_it_
                     {
                         "involvedObject": {"kind": "Pod", "name": "web", "fieldPath": f"spec.{field}{{{c['name']}}}"},
                         "reason": "Pulling",
-                        "message": 'Pulling image "busybox:1.37"',
+                        "message": 'Pulling image "busybox:1.37" (key AKIAABCDEFGHIJKLMNOP)',
                         "lastTimestamp": "2026-11-29T10:00:00Z",
                     }
                     for c in debuggers
@@ -391,9 +391,10 @@ async def test_a_debugger_stuck_creating_reports_the_kubelets_word_and_names_it_
         )
     assert res.is_error, text(res)
     assert "is not running after 5s; last seen: ContainerCreating" in text(res)
-    assert 'the kubelet\'s last event: Pulling image "busybox:1.37"' in text(res)
+    assert 'the kubelet\'s last event: Pulling image "busybox:1.37" (key [masked])' in text(res)
     assert seen[0] == "waiting for the debugger to run"
-    assert seen.count('waiting for the debugger to run: Pulling image "busybox:1.37"') >= 3, seen
+    assert seen.count('waiting for the debugger to run: Pulling image "busybox:1.37" (key [masked])') >= 3, seen
+    assert not any("AKIA" in (m or "") for m in seen)
 
 
 async def test_the_handshake_does_not_wait_for_the_tools_to_be_built(tmp_path: Path) -> None:

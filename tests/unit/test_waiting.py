@@ -80,6 +80,8 @@ async def test_the_kubelets_latest_word_on_a_pod_or_one_container() -> None:
     assert await kubelet_activity(gateway, "ns", "slim-copy") == "Started container app"  # type: ignore[arg-type]
     assert gateway.selectors[0] == "involvedObject.kind=Pod,involvedObject.name=slim-copy"
     assert await kubelet_activity(Events(), "ns", "slim-copy") is None  # type: ignore[arg-type]
+    planted = Events([event("pulled with key AKIAABCDEFGHIJKLMNOP", "2026-11-29T10:00:00Z")])
+    assert await kubelet_activity(planted, "ns", "slim-copy") == "pulled with key [masked]"  # type: ignore[arg-type]
     assert await kubelet_activity(Events(forbidden=True), "ns", "slim-copy") is None  # type: ignore[arg-type]
 
 
