@@ -140,6 +140,13 @@ def summarize_pod(pod: Json, now: datetime) -> PodSummary:
 def _plainly_running(pod: Json, phase: str, reason: str, ready: int, total: int) -> bool:
     if not (phase == "Running" and reason == "Running" and ready == total):
         return False
+    # STATUS skips a started sidecar's state (as kubectl does), so a sidecar that is not running
+    # leaves it "Running": every init container must be running or have finished cleanly.
+    for cs in objs(obj(pod.get("status")).get("initContainerStatuses")):
+        state = obj(cs.get("state"))
+        term = obj(state.get("terminated"))
+        if "running" not in state and not (term and int(term.get("exitCode") or 0) == 0):
+            return False
     scheduled = Pod(pod).condition("PodScheduled")  # False on a running pod is odd, but the full reading says so
     return scheduled is None or scheduled.get("status") != "False"
 
