@@ -112,9 +112,10 @@ async def _wait(deps: Deps, req: AddDebugContainerRequest, name: str, pod: Json)
     async def tick() -> str:
         # Being created (an image pull, most often): the kubelet's latest word on this container.
         nonlocal kubelet
-        if seen.phase == "waiting" and seen.reason in (None, "ContainerCreating"):
-            field_path = f"spec.ephemeralContainers{{{name}}}"
-            kubelet = await kubelet_activity(deps.gateway, req.namespace, req.pod, field_path) or kubelet
+        if seen.phase != "waiting" or seen.reason not in (None, "ContainerCreating"):
+            return f"waiting for the debugger to run: {seen.describe()}"  # past creating: its own reason says more
+        field_path = f"spec.ephemeralContainers{{{name}}}"
+        kubelet = await kubelet_activity(deps.gateway, req.namespace, req.pod, field_path) or kubelet
         return f"waiting for the debugger to run: {kubelet or seen.describe()}"
 
     await deps.progress("waiting for the debugger to run")

@@ -42,7 +42,7 @@ from k8s_debug_mcp.tools.models import (
 from k8s_debug_mcp.tools.podview import summarize_pod
 from k8s_debug_mcp.tools.secrets import masker_for
 from k8s_debug_mcp.tools.text import cap_text, clean_text, decode_bytes, one_line
-from k8s_debug_mcp.tools.waiting import discard
+from k8s_debug_mcp.tools.waiting import discard, events_named
 
 __all__ = [
     "LIST_NEEDS",
@@ -306,17 +306,6 @@ def _field_container(field_path: str) -> str | None:
     if "{" in field_path and field_path.endswith("}"):
         return field_path[field_path.index("{") + 1 : -1] or None
     return None
-
-
-async def events_named(gateway: Gateway, namespace: str, pod: str) -> list[Json]:
-    """Events about any pod of this name ([] when events may not be read): see `pod_events`."""
-    try:
-        listing = await gateway.list_events(
-            namespace, field_selector=f"involvedObject.kind=Pod,involvedObject.name={pod}"
-        )
-    except Forbidden:
-        return []
-    return objs(listing.get("items"))
 
 
 def pod_events(named: list[Json], pod: Pod, limit: int) -> tuple[list[EventInfo], int]:

@@ -13,6 +13,7 @@ from k8s_debug_mcp.tools.errors import (
     ClusterUnavailable,
     ConnectionLost,
     DebugError,
+    Forbidden,
     Gone,
     KubeApiError,
     NotFound,
@@ -27,6 +28,7 @@ __all__ = [
     "create_our_pod",
     "create_verdict",
     "discard",
+    "events_named",
     "kubelet_activity",
     "settled",
     "ticking",
@@ -68,17 +70,28 @@ async def ticking(deps: Deps, tick: Callable[[], Awaitable[str]]) -> AsyncIterat
         await discard(task)
 
 
+async def events_named(gateway: Gateway, namespace: str, pod: str) -> list[Json]:
+    """Events about any pod of this name ([] when events may not be read); an earlier pod of the
+    same name has another uid (pods.pod_events keeps the current one's)."""
+    try:
+        listing = await gateway.list_events(
+            namespace, field_selector=f"involvedObject.kind=Pod,involvedObject.name={pod}"
+        )
+    except Forbidden:
+        return []
+    return objs(listing.get("items"))
+
+
 async def kubelet_activity(gateway: Gateway, namespace: str, pod: str, field_path: str | None = None) -> str | None:
     """The newest event's message about a pod, or one of its containers (`spec.containers{app}`):
     what the kubelet is doing while a container is still being created (`Pulling image "busybox:1.37"`).
-    None when there is none or events may not be read."""
+    None when there is none or events cannot be read."""
     try:
-        selector = f"involvedObject.kind=Pod,involvedObject.name={pod}"
-        listing = await gateway.list_events(namespace, field_selector=selector)
+        named = await events_named(gateway, namespace, pod)
     except DebugError:  # best effort: progress never fails the wait
         return None
     newest: tuple[str, str] | None = None
-    for e in objs(listing.get("items")):
+    for e in named:
         if field_path is not None and obj(e.get("involvedObject")).get("fieldPath") != field_path:
             continue
         when = str(e.get("lastTimestamp") or e.get("eventTime") or e.get("firstTimestamp") or "")
